@@ -1,0 +1,75 @@
+"""Cough guard: a rise far faster than a voluntary squeeze marks an artifact window.
+
+Voluntary squeezes rise at about 30 cmH2O/s (anchors section 5); a cough rises by tens of cmH2O
+within a few tens of ms and lasts a few hundred ms. A rise of at least `rise_cp` within 120 ms opens
+a window; time above target, peaks and MVC updates inside it do not count, so a cough cannot
+rescue a missed rep. The abdominal channel, when present, opens the window too.
+"""
+from array import array
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+_N = const(8)
+_WINDOW_MS = const(120)
+_HOLD_MS = const(600)
+_MAX_MS = const(1500)
+
+
+class CoughGuard:
+    def __init__(self, rise_cp):
+        self.rise_cp = rise_cp
+        self.t = array("i", [0] * _N)
+        self.p = array("i", [0] * _N)
+        self.q = array("i", [0] * _N)
+        self.reset()
+
+    def reset(self):
+        self.i = 0
+        self.count = 0
+        self.until = 0
+        self.start = 0
+        self.pre = 0
+        self.active = False
+        self.events = 0
+
+    def update(self, t, p, abd, has_abd):
+        """Returns True while t is inside a cough window."""
+        i = self.i
+        self.t[i] = t
+        self.p[i] = p
+        self.q[i] = abd
+        self.i = (i + 1) % _N
+        if self.count < _N:
+            self.count += 1
+        # lowest value within the window, for both channels
+        lo = p
+        qlo = abd
+        k = i
+        for _ in range(self.count - 1):
+            k = (k - 1) % _N
+            if t - self.t[k] > _WINDOW_MS:
+                break
+            if self.p[k] < lo:
+                lo = self.p[k]
+            if self.q[k] < qlo:
+                qlo = self.q[k]
+        rise = p - lo
+        if has_abd and abd - qlo > rise:
+            rise = abd - qlo
+        if rise >= self.rise_cp:
+            if not self.active:
+                self.events += 1
+                self.start = t
+                self.pre = lo
+            self.active = True
+            self.until = t + _HOLD_MS
+        elif self.active and t >= self.until:
+            # stay open while the cough's tail is still high, but never past _MAX_MS: a squeeze
+            # that overlaps a cough must be scored again once the cough is over
+            if p < self.pre + self.rise_cp // 2 or t - self.start >= _MAX_MS:
+                self.active = False
+        return self.active

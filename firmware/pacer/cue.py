@@ -1,0 +1,183 @@
+"""Cue envelopes as numbers: what the LED, the RGB pixel and the vibration motor should show at
+each tick. No hardware calls here; the board shell copies led/rgb/motor to its outputs.
+
+- LED duty 0..65535 through a gamma table (perceived brightness is not linear in duty).
+  Breath steps ramp it (inhale up, exhale down, hold keeps the level); muscle-only steps show
+  effort (bright for squeeze, dim for release).
+- RGB colour per muscle cue, green once the target is reached, red flashing on a tension alarm.
+- Vibration: one pattern per transition, every pulse >= 40 ms (shorter is not felt as vibration,
+  anchors section 5); none lasts longer than 700 ms in all.
+"""
+from array import array
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+from pacer.program import B_EXHALE, B_FREE, B_HOLD, B_INHALE, M_DROP, M_FLICK, M_MAX, M_RELEASE
+from pacer.program import M_SQUEEZE
+
+# patterns: durations in 10 ms units, alternating on/off, starting with on
+PATTERNS = (
+    b"",                    # 0 none
+    b"\x19",                # 1 contract: one 250 ms buzz
+    b"\x08\x08\x08",        # 2 release/rest: two 80 ms
+    b"\x06\x06\x06\x06\x06",  # 3 drop: three 60 ms
+    b"\x04",                # 4 target reached: one 40 ms tick
+    b"\x0f\x0a\x0f\x0a\x0f",  # 5 tension alarm: three 150 ms
+    b"\x0c",                # 6 inhale: 120 ms
+    b"\x05\x05\x05",        # 7 exhale: two 50 ms
+    b"\x04\x06\x04\x06\x04",  # 8 hold: three 40 ms
+    b"\x14\x0a\x14",        # 9 done / start: two 200 ms
+    b"\x1e\x0a\x05",        # 10 fault: 300 ms then 50 ms
+)
+PAT_NONE = const(0)
+PAT_CONTRACT = const(1)
+PAT_RELAX = const(2)
+PAT_DROP = const(3)
+PAT_REACHED = const(4)
+PAT_TENSION = const(5)
+PAT_INHALE = const(6)
+PAT_EXHALE = const(7)
+PAT_HOLD = const(8)
+PAT_DONE = const(9)
+PAT_FAULT = const(10)
+
+# colours per muscle cue: rest, squeeze, flick, release, drop, max
+COLOURS = (0x006060, 0xFF8000, 0xFF8000, 0x0040FF, 0x8000FF, 0xFF4000)
+GREEN = const(0x00FF00)
+RED = const(0xFF0000)
+WHITE = const(0xFFFFFF)
+
+_DIM = const(20)
+_LOW = const(26)
+_MID = const(160)
+_FULL = const(255)
+
+
+def _gamma_table():
+    t = array("H", [0] * 256)
+    for i in range(256):
+        t[i] = int(65535 * (i / 255) ** 2.2 + 0.5)
+    return t
+
+
+def _ease(x):
+    """Smoothstep on 0..256 -> 0..256, ints only."""
+    if x <= 0:
+        return 0
+    if x >= 256:
+        return 256
+    return (x * x * (768 - 2 * x)) >> 16
+
+
+class Cue:
+    def __init__(self, settings):
+        self.s = settings
+        self.gamma = _gamma_table()
+        self.led = 0
+        self.rgb = 0
+        self.motor = 0
+        self.level = 0
+        self.pat = 0
+        self.pat_t0 = 0
+        self.hold_level = _LOW
+
+    def trigger(self, pat, t):
+        self.pat = pat
+        self.pat_t0 = t
+
+    def step_pattern(self, breath, muscle, prev_muscle, prev_breath):
+        """The transition pattern for entering a step (muscle change wins over breath)."""
+        if muscle != prev_muscle:
+            if muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX:
+                return PAT_CONTRACT
+            if muscle == M_DROP:
+                return PAT_DROP
+            return PAT_RELAX
+        if self.s.haptic_breath and breath != prev_breath:
+            if breath == B_INHALE:
+                return PAT_INHALE
+            if breath == B_EXHALE:
+                return PAT_EXHALE
+            if breath == B_HOLD:
+                return PAT_HOLD
+        return PAT_NONE
+
+    def _motor(self, t):
+        pat = PATTERNS[self.pat]
+        if not pat:
+            return 0
+        e = (t - self.pat_t0) // 10
+        for i in range(len(pat)):
+            e -= pat[i]
+            if e < 0:
+                return self.s.vibration if i % 2 == 0 else 0
+        self.pat = PAT_NONE
+        return 0
+
+    def _out(self, level, colour):
+        s = self.s
+        self.level = level
+        if s.haptic_only:
+            self.led = 0
+            self.rgb = 0
+            return
+        bright = (level * (s.brightness >> 8)) >> 8
+        self.led = self.gamma[bright]
+        r = ((colour >> 16) & 0xFF) * bright // 255
+        g = ((colour >> 8) & 0xFF) * bright // 255
+        b = (colour & 0xFF) * bright // 255
+        self.rgb = (r << 16) | (g << 8) | b
+
+    def running(self, t, breath, muscle, pos, dur, reached, tension):
+        """Outputs for a running step: pos ms into a step of dur ms."""
+        if breath == B_FREE:
+            if muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX:
+                level = _FULL if reached else _MID
+            else:
+                level = _DIM * 3
+        else:
+            x = (pos << 8) // dur if dur > 0 else 256
+            if breath == B_INHALE:
+                level = _LOW + (((_FULL - _LOW) * _ease(x)) >> 8)
+                self.hold_level = _FULL
+            elif breath == B_EXHALE:
+                level = _FULL - (((_FULL - _LOW) * _ease(x)) >> 8)
+                self.hold_level = _LOW
+            else:
+                level = self.hold_level
+        colour = COLOURS[muscle]
+        if tension:
+            colour = RED if (t // 125) % 2 == 0 else 0
+            if level < _MID:
+                level = _MID
+        elif reached:
+            colour = GREEN
+        self._out(level, colour)
+        self.motor = self._motor(t)
+
+    def paused(self, t):
+        # a slow 0.5 Hz glow says "waiting for you"
+        x = (t % 2000) >> 3
+        if x > 125:
+            x = 250 - x
+        self._out(_DIM + x // 2, WHITE)
+        self.motor = 0
+
+    def done(self, t):
+        self._out(_MID, GREEN)
+        self.motor = self._motor(t)
+
+    def fault(self, t):
+        self._out(_FULL if (t // 250) % 2 == 0 else 0, RED)
+        # never vibrate on a fault beyond the one announcing pattern, and never if it already ended
+        self.motor = self._motor(t) if self.pat == PAT_FAULT else 0
+
+    def off(self):
+        self.led = 0
+        self.rgb = 0
+        self.motor = 0
+        self.pat = PAT_NONE

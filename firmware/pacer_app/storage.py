@@ -1,0 +1,670 @@
+"""Flash storage: config, per-user calibration, custom programs and session logs.
+
+The filesystem module and the root directory are passed in (`Store(os, "/")`), so host tests run
+the same code on a temp dir (CPython) and on the MicroPython VM's filesystem; on the board it is
+the littlefs root. Files under root:
+
+    config.json          settings that differ from their defaults, one JSON object
+    config.bak           the previous good config.json: the fallback when config.json is unreadable
+    cal/<user>.json      {"baseline_cp": int, "mvc_cp": int, "t": int}, and cal/<user>.bak
+    programs/<name>.json custom program specs (the caller validates them with pacer.program.build)
+    sessions/NNNNN.log   one log per session, records "<json text>*<crc16 hex>\\n"
+
+Durability (littlefs: rename over a file is atomic, an interrupted write can leave an empty or
+partial file, ENOSPC can come from write or from close):
+- A file is replaced by writing NAME.tmp, renaming the current good NAME.json to NAME.bak, then
+  renaming NAME.tmp to NAME.json. At every instant NAME.json or NAME.bak is a good copy, and a
+  power cut leaves either the old or the new content. (Renaming instead of copying to .bak gives
+  the same guarantee with one flash write fewer.) Not safe on FAT, where rename is not atomic.
+- Log records carry a CRC-16, so a torn or corrupted record is detected and skipped on reading;
+  each session is its own file, so later writes never touch earlier sessions.
+- Every method catches OSError and degrades: it returns False, None or a list of error lines and
+  adds a line to `warnings`. A full flash stops the session log (`logging` turns False) and never
+  raises into the exercise loop. Only user errors raise (ValueError from config_get).
+
+Log writes are batched: append() only buffers (bounded), flush() writes the batch with one
+open/append/close. The app calls both at phase boundaries, because a flash write stalls
+interrupts on rp2.
+"""
+import json
+from array import array
+
+from pacer import settings as _settings
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+_MAX_WARNINGS = const(16)
+_MAX_RECORD = const(2048)   # longer "records" can only be corruption
+_CHUNK = const(512)
+_TAIL = const(2048)         # a summary is the last record and shorter than this
+_SMALL_FILE = const(4096)   # config, calibration and program files are far smaller
+_CP_LIMIT = const(100000)   # 1000 cmH2O: beyond any probe
+_T_MAX = 0x7FFFFFFF
+MAX_ID = 99999
+
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
+
+# App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
+# For names lo/hi bound the length.
+APP_FIELDS = {
+    "user": ("default", "name", 1, 16, "whose calibration is used"),
+    "program": ("kegel", "name", 1, 24, "program the button starts"),
+    "loop_hz": (50, "int", 10, 100, "control loop rate in Hz"),
+    "stream": (False, "bool", None, None, "telemetry frames on at boot"),
+    "board": ("pico", "name", 1, 16, "board profile, one of pacer_hw.profiles.NAMES"),
+}
+
+
+def is_name(v, longest):
+    """True for 1..longest characters of a-z 0-9 - _ (also what keeps names safe as paths)."""
+    if not isinstance(v, str) or not v or len(v) > longest:
+        return False
+    for c in v:
+        if c not in _NAME_CHARS:
+            return False
+    return True
+
+
+def _show(v):
+    s = repr(v)
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
+def _check_app(key, v):
+    default, kind, lo, hi, what = APP_FIELDS[key]
+    if kind == "bool":
+        if isinstance(v, bool):
+            return v, None
+        return default, "%s: must be true or false (%s), got %s" % (key, what, _show(v))
+    if kind == "int":
+        if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
+            return v, None
+        return default, "%s: must be a whole number from %d to %d (%s), got %s" % (
+            key, lo, hi, what, _show(v))
+    if is_name(v, hi):
+        return v, None
+    return default, "%s: must be %d to %d characters of a-z 0-9 - _ (%s), got %s" % (
+        key, lo, hi, what, _show(v))
+
+
+def validate(values):
+    """Check a config dict. Returns (clean, errors): clean has every engine and app field, with
+    the default for each missing or bad one; errors has one line per bad or unknown field."""
+    if not isinstance(values, dict):
+        clean, _ = validate({})
+        return clean, ["config: must be a JSON object of settings"]
+    engine = {}
+    clean = {}
+    errors = []
+    for k in values:
+        if k in APP_FIELDS:
+            v, err = _check_app(k, values[k])
+            clean[k] = v
+            if err:
+                errors.append(err)
+        else:
+            engine[k] = values[k]  # unknown keys are reported by settings.check
+    ec, ee = _settings.check(engine)
+    clean.update(ec)
+    for k in APP_FIELDS:
+        if k not in clean:
+            clean[k] = APP_FIELDS[k][0]
+    errors.extend(ee)
+    errors.sort()  # dict order differs between runtimes; keep messages reproducible
+    return clean, errors
+
+
+def defaults():
+    return validate({})[0]
+
+
+def _config_text(clean):
+    # Only the changed settings are stored, so a firmware update's new defaults take effect.
+    base = defaults()
+    keys = sorted([k for k in clean if clean[k] != base[k]])
+    return "{" + ", ".join(["%s: %s" % (json.dumps(k), json.dumps(clean[k])) for k in keys]) + "}\n"
+
+
+def _crc_table():
+    t = array("H", [0] * 256)
+    for i in range(256):
+        c = i << 8
+        for _ in range(8):
+            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
+        t[i] = c & 0xFFFF
+    return t
+
+
+_CRC = _crc_table()
+
+
+def crc16(data, crc=0xFFFF):
+    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of a bytes-like object."""
+    t = _CRC
+    for b in data:
+        crc = ((crc << 8) & 0xFF00) ^ t[((crc >> 8) ^ b) & 0xFF]
+    return crc
+
+
+def record(text):
+    """A log record: the text (newlines would break framing, so they become spaces), '*', the
+    CRC-16 of the text's UTF-8 bytes as 4 hex digits, newline."""
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", " ").replace("\n", " ")
+    data = text.encode()
+    return data + ("*%04x\n" % crc16(data)).encode()
+
+
+def check_record(line):
+    """The text of one record line (bytes, without the newline), or None if it fails its check."""
+    i = line.rfind(b"*")
+    if i < 0 or len(line) - i != 5:
+        return None
+    try:
+        want = int(str(line[i + 1:], "ascii"), 16)
+        if crc16(line[:i]) != want:
+            return None
+        return str(line[:i], "utf-8")
+    except ValueError:  # not hex, or not UTF-8 (UnicodeError is a ValueError)
+        return None
+
+
+def _oserr(e):
+    return "OSError %s" % (e.args[0] if e.args else e)
+
+
+class SessionReader:
+    """Iterates the valid records of one session log as text.
+
+    A record that fails its check is skipped and counted in `bad`, and reading goes on. A bad or
+    unterminated last record is what a power cut or a full flash leaves: it is dropped and counted
+    in `torn` only. `error` is set if reading itself failed."""
+
+    def __init__(self, f):
+        self._f = f
+        self._buf = b""
+        self._skip = False      # inside an overlong line, dropping up to its newline
+        self._last_bad = False
+        self.records = 0
+        self.bad = 0
+        self.torn = 0
+        self.error = None
+
+    def __iter__(self):
+        return self
+
+    def close(self):
+        if self._f is not None:
+            try:
+                self._f.close()
+            except OSError:
+                pass
+            self._f = None
+
+    def _bad(self):
+        self.bad += 1
+        self._last_bad = True
+
+    def _line(self, line):
+        text = check_record(line)
+        if text is None:
+            self._bad()
+            return None
+        self._last_bad = False
+        self.records += 1
+        return text
+
+    def __next__(self):
+        while True:
+            i = self._buf.find(b"\n")
+            if i >= 0:
+                line = self._buf[:i]
+                self._buf = self._buf[i + 1:]
+                if self._skip:
+                    self._skip = False
+                    continue
+                text = self._line(line)
+                if text is not None:
+                    return text
+                continue
+            if len(self._buf) > _MAX_RECORD:
+                if not self._skip:
+                    self._bad()
+                self._skip = True
+                self._buf = b""
+            data = b""
+            if self._f is not None:
+                try:
+                    data = self._f.read(_CHUNK)
+                except OSError as e:
+                    self.error = _oserr(e)
+            if data:
+                self._buf += data
+                continue
+            return self._end()
+
+    def _end(self):
+        self.close()
+        tail = self._buf
+        self._buf = b""
+        if tail and not self._skip:
+            # a complete record that only lost its newline is still good data
+            text = check_record(tail)
+            if text is not None:
+                self.records += 1
+                self._last_bad = False
+                return text
+            self.torn += 1
+        elif self._skip or self._last_bad:
+            self.bad -= 1
+            self.torn += 1
+        self._skip = False
+        self._last_bad = False
+        raise StopIteration
+
+
+class Store:
+    def __init__(self, os_module, root="/", opener=None, min_free=64 * 1024, max_sessions=200,
+                 max_pending=32):
+        self.os = os_module
+        self.root = root.rstrip("/")
+        self._open = opener or open   # tests pass a wrapper to inject ENOSPC and power cuts
+        self.min_free = min_free
+        self.max_sessions = max_sessions
+        self.max_pending = max_pending
+        self.warnings = []
+        self.config = None
+        self.session = None           # id of the open session log
+        self.logging = False          # False once a write failed: the rest of the session is lost
+        self.dropped = 0              # records not logged in this session
+        self._pending = []
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _p(self, *parts):
+        return self.root + "/" + "/".join(parts)
+
+    def _warn(self, msg):
+        w = self.warnings
+        w.append(msg)
+        if len(w) > _MAX_WARNINGS:
+            w.pop(0)
+
+    def _mkdir(self, name):
+        try:
+            self.os.mkdir(self._p(name))
+        except OSError:
+            pass  # exists; a real failure shows up at the write
+
+    def _remove(self, path):
+        try:
+            self.os.remove(path)
+            return True
+        except OSError:
+            return False
+
+    def _size(self, path):
+        try:
+            return self.os.stat(path)[6]
+        except OSError:
+            return -1
+
+    def _read(self, path, limit):
+        try:
+            f = self._open(path, "rb")
+        except OSError:
+            return None
+        try:
+            return f.read(limit)
+        except OSError:
+            return None
+        finally:
+            try:
+                f.close()
+            except OSError:
+                pass
+
+    def _write(self, path, chunks, mode="wb"):
+        """One open, the writes, one close. Returns None, or what went wrong."""
+        try:
+            f = self._open(path, mode)
+        except OSError as e:
+            return _oserr(e)
+        err = None
+        try:
+            for d in chunks:
+                n = f.write(d)
+                if n is not None and n < len(d):
+                    err = "short write (%d of %d bytes)" % (n, len(d))
+                    break
+        except OSError as e:
+            err = _oserr(e)
+        try:
+            f.close()  # littlefs commits here, so ENOSPC may only show now
+        except OSError as e:
+            if err is None:
+                err = _oserr(e)
+        return err
+
+    def _load_json(self, path):
+        data = self._read(path, _SMALL_FILE)
+        if not data:
+            return None
+        try:
+            v = json.loads(str(data, "utf-8"))
+        except ValueError:
+            return None
+        return v if isinstance(v, dict) else None
+
+    def _replace(self, base, text, keep_bak):
+        """Make base.json hold text, old or new after a power cut at any point. None or an error."""
+        path = base + ".json"
+        tmp = base + ".tmp"
+        err = self._write(tmp, (text.encode(),))
+        if err:
+            self._remove(tmp)
+            return err
+        try:
+            if keep_bak and self._load_json(path) is not None:
+                self.os.rename(path, base + ".bak")
+            self.os.rename(tmp, path)
+        except OSError as e:
+            return _oserr(e)
+        return None
+
+    def _load_with_bak(self, base, what):
+        """(dict, warnings) from base.json, else base.bak, else (None, warnings)."""
+        v = self._load_json(base + ".json")
+        if v is not None:
+            return v, []
+        there = self._size(base + ".json") >= 0
+        warnings = ["%s.json %s" % (what, "unreadable (empty, truncated or not JSON)" if there
+                                    else "missing")]
+        v = self._load_json(base + ".bak")
+        if v is not None:
+            warnings.append("%s: using the last good copy %s.bak" % (what, what))
+            return v, warnings
+        if there or self._size(base + ".bak") >= 0:
+            warnings.append("%s: no good copy, using defaults" % what)
+            return None, warnings
+        return None, []  # nothing saved yet: defaults are expected, not a problem
+
+    # -- config ---------------------------------------------------------------------------
+
+    def load_config(self):
+        """Read config.json (else config.bak, else defaults). Returns (values, warnings)."""
+        raw, warnings = self._load_with_bak(self._p("config"), "config")
+        clean, errors = validate(raw if raw is not None else {})
+        for e in errors:
+            warnings.append("config: %s; default used" % e)
+        for w in warnings:
+            self._warn(w)
+        self.config = clean
+        return clean, warnings
+
+    def save_config(self, values):
+        """Validate and store a whole config (missing fields take their defaults).
+        Returns [] when saved, else the error lines (nothing is written if any field is bad)."""
+        clean, errors = validate(values)
+        if errors:
+            return errors
+        err = self._replace(self._p("config"), _config_text(clean), True)
+        if err:
+            msg = "config not saved: %s" % err
+            self._warn(msg)
+            return [msg]
+        self.config = clean
+        return []
+
+    def config_get(self, key=None):
+        """One setting, or a copy of all of them. Raises ValueError for an unknown key."""
+        if self.config is None:
+            self.load_config()
+        if key is None:
+            return dict(self.config)
+        if key not in self.config:
+            raise ValueError("unknown setting %s; settings are: %s"
+                             % (_show(key), ", ".join(sorted(self.config))))
+        return self.config[key]
+
+    def config_set(self, key, value):
+        """Change one setting and save. Returns [] when saved, else the error lines."""
+        if self.config is None:
+            self.load_config()
+        if key not in self.config:
+            return ["%s: unknown setting; settings are: %s"
+                    % (_show(key), ", ".join(sorted(self.config)))]
+        new = dict(self.config)
+        new[key] = value
+        return self.save_config(new)
+
+    # -- calibration ----------------------------------------------------------------------
+
+    def save_cal(self, user, baseline_cp, mvc_cp, t):
+        """Store a user's calibration. Returns [] when saved, else the error lines."""
+        errors = []
+        if not is_name(user, APP_FIELDS["user"][3]):
+            errors.append("user: must be 1 to 16 characters of a-z 0-9 - _, got %s" % _show(user))
+        for name, v, lo, hi in (("baseline_cp", baseline_cp, -_CP_LIMIT, _CP_LIMIT),
+                                ("mvc_cp", mvc_cp, 1, _CP_LIMIT), ("t", t, 0, _T_MAX)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
+                errors.append("%s: must be a whole number from %d to %d, got %s"
+                              % (name, lo, hi, _show(v)))
+        if errors:
+            return errors
+        self._mkdir("cal")
+        err = self._replace(self._p("cal", user), '{"baseline_cp": %d, "mvc_cp": %d, "t": %d}\n'
+                            % (baseline_cp, mvc_cp, t), True)
+        if err:
+            msg = "calibration not saved: %s" % err
+            self._warn(msg)
+            return [msg]
+        return []
+
+    def load_cal(self, user):
+        """{"baseline_cp", "mvc_cp", "t"} for the user, or None if missing or corrupt."""
+        if not is_name(user, APP_FIELDS["user"][3]):
+            return None
+        base = self._p("cal", user)
+        for path in (base + ".json", base + ".bak"):
+            d = self._load_json(path)
+            if d is not None and _cal_ok(d):
+                return {"baseline_cp": d["baseline_cp"], "mvc_cp": d["mvc_cp"], "t": d["t"]}
+        return None
+
+    # -- custom programs ------------------------------------------------------------------
+
+    def save_program(self, name, spec):
+        """Store a (validated) program spec as programs/NAME.json. [] or the error lines."""
+        if not is_name(name, 24):
+            return ["name: must be 1 to 24 characters of a-z 0-9 - _, got %s" % _show(name)]
+        self._mkdir("programs")
+        err = self._replace(self._p("programs", name), json.dumps(spec) + "\n", False)
+        if err:
+            msg = "program %s not saved: %s" % (name, err)
+            self._warn(msg)
+            return [msg]
+        return []
+
+    def load_program(self, name):
+        """The stored spec dict, or None."""
+        if not is_name(name, 24):
+            return None
+        return self._load_json(self._p("programs", name + ".json"))
+
+    def program_names(self):
+        try:
+            names = self.os.listdir(self._p("programs"))
+        except OSError:
+            return []
+        out = [n[:-5] for n in names if n.endswith(".json") and is_name(n[:-5], 24)]
+        out.sort()
+        return out
+
+    def delete_program(self, name):
+        return is_name(name, 24) and self._remove(self._p("programs", name + ".json"))
+
+    # -- session logs ---------------------------------------------------------------------
+
+    def _spath(self, sid):
+        return self._p("sessions", "%05d.log" % sid)
+
+    def _session_ids(self):
+        try:
+            names = self.os.listdir(self._p("sessions"))
+        except OSError:
+            return []
+        ids = []
+        for n in names:
+            if len(n) == 9 and n.endswith(".log") and n[:5].isdigit():
+                ids.append(int(n[:5]))
+        ids.sort()
+        return ids
+
+    def free_bytes(self):
+        """Free space for new data, or -1 if the filesystem cannot tell."""
+        try:
+            st = self.os.statvfs(self.root or "/")
+            return st[1] * st[4]  # f_frsize * f_bavail
+        except (OSError, AttributeError):
+            return -1
+
+    def rotate(self):
+        """Delete the oldest sessions until free space and count leave room for one more.
+        Returns how many were deleted."""
+        ids = [i for i in self._session_ids() if i != self.session]
+        n = 0
+        while ids:
+            free = self.free_bytes()
+            if len(ids) < self.max_sessions and (free < 0 or free >= self.min_free):
+                break
+            if not self._remove(self._spath(ids[0])):
+                self._warn("could not delete session %d to make room" % ids[0])
+                break
+            ids.pop(0)
+            n += 1
+        if n:
+            self._warn("deleted the %d oldest session(s) to make room" % n)
+        return n
+
+    def begin_session(self, header):
+        """Start a new log (ending any open one) with header (dict or JSON text) as its first
+        record. Returns the session id, or None if nothing can be logged."""
+        if self.session is not None:
+            self.end_session()
+        self._mkdir("sessions")
+        self.rotate()
+        ids = self._session_ids()
+        sid = ids[-1] + 1 if ids else 1
+        self.dropped = 0
+        del self._pending[:]
+        if sid > MAX_ID:
+            self._warn("session numbers exhausted; delete sessions to log again")
+            self.logging = False
+            return None
+        self.session = sid
+        self.logging = True
+        self.append(header if isinstance(header, str) else json.dumps(header))
+        return sid if self.flush() else None
+
+    def append(self, line):
+        """Buffer one record (an event JSON line). Returns False if it will not be logged."""
+        if not self.logging:
+            self.dropped += 1
+            return False
+        if len(self._pending) >= self.max_pending:
+            self.flush()  # the app appends at phase boundaries, so writing here is still safe
+            if not self.logging:
+                self.dropped += 1
+                return False
+        rec = record(line)
+        if len(rec) > _MAX_RECORD:
+            self.dropped += 1
+            self._warn("session %d: a %d-byte record was too long to log" % (self.session, len(rec)))
+            return False
+        self._pending.append(rec)
+        return True
+
+    def flush(self):
+        """Write the buffered records with one open/append/close. False if logging stopped."""
+        pending = self._pending
+        if not pending:
+            return self.logging
+        if not self.logging:
+            self.dropped += len(pending)
+            del pending[:]
+            return False
+        err = self._write(self._spath(self.session), pending, "ab")
+        if err:
+            self.logging = False
+            self.dropped += len(pending)
+            self._warn("session %d: logging stopped, %s (%d bytes free)"
+                       % (self.session, err, self.free_bytes()))
+        del pending[:]
+        return err is None
+
+    def end_session(self):
+        """Flush and close the log. Returns its id (None if none was open)."""
+        self.flush()
+        sid = self.session
+        self.session = None
+        self.logging = False
+        return sid
+
+    def sessions(self):
+        """[(id, size_bytes, has_summary)] oldest first."""
+        out = []
+        for sid in self._session_ids():
+            path = self._spath(sid)
+            size = self._size(path)
+            out.append((sid, size, self._has_summary(path, size)))
+        return out
+
+    def _has_summary(self, path, size):
+        try:
+            f = self._open(path, "rb")
+        except OSError:
+            return False
+        try:
+            if size > _TAIL:
+                f.seek(size - _TAIL)
+            lines = f.read(_TAIL).split(b"\n")
+        except OSError:
+            return False
+        finally:
+            try:
+                f.close()
+            except OSError:
+                pass
+        for line in lines:
+            if b'"type": "summary"' in line or b'"type":"summary"' in line:
+                if check_record(line) is not None:
+                    return True
+        return False
+
+    def read_session(self, sid):
+        """A SessionReader over the session's valid records, or None if there is no such log."""
+        try:
+            f = self._open(self._spath(sid), "rb")
+        except OSError:
+            return None
+        return SessionReader(f)
+
+    def delete_session(self, sid):
+        """False if it does not exist, is being written, or cannot be removed."""
+        if sid == self.session:
+            return False
+        return self._remove(self._spath(sid))
+
+
+def _cal_ok(d):
+    for k, lo, hi in (("baseline_cp", -_CP_LIMIT, _CP_LIMIT), ("mvc_cp", 1, _CP_LIMIT),
+                      ("t", 0, _T_MAX)):
+        v = d.get(k)
+        if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
+            return False
+    return True

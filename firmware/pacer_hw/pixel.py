@@ -1,0 +1,39 @@
+"""One WS2812 pixel (through the neopixel module) used as a colour status light.
+
+Colours are 0xRRGGBB ints, scaled by a global brightness 0..255 (a full-white WS2812 draws
+~60 mA and is glaring in a dim room). The strip is only rewritten when the colour or brightness
+changes: a write is a ~30 us bit-banged burst with interrupts off, pointless at 50 Hz.
+"""
+
+
+class Pixel:
+    def __init__(self, np, index=0, brightness=64):
+        self._np = np
+        self._i = index
+        self._b = brightness
+        self.rgb = -1
+        self.set(0)
+
+    def set(self, rgb):
+        """Show colour 0xRRGGBB; returns True when the pixel was rewritten."""
+        if rgb == self.rgb:
+            return False
+        self.rgb = rgb
+        b = self._b
+        self._np[self._i] = (
+            (((rgb >> 16) & 0xFF) * b + 127) // 255,
+            (((rgb >> 8) & 0xFF) * b + 127) // 255,
+            ((rgb & 0xFF) * b + 127) // 255,
+        )
+        self._np.write()
+        return True
+
+    def brightness(self, b):
+        if b != self._b:
+            self._b = max(0, min(b, 255))
+            rgb = self.rgb
+            self.rgb = -1
+            self.set(rgb)
+
+    def off(self):
+        self.set(0)

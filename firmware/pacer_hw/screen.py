@@ -1,0 +1,127 @@
+"""SSD1306 128x64 OLED over I2C, and the exercise screen drawn on it.
+
+The frame lives in one preallocated bytearray whose first byte is the I2C "data follows" control
+byte, so show() is a single writeto() of the whole buffer with no copying or allocation. At
+400 kHz that transfer takes ~25 ms, longer than a 20 ms control tick: the shell should call
+show() at a few Hz or at phase changes, never every tick.
+
+draw() renders the exercise view into the frame (no I/O). It only builds strings when the
+number they show changes; otherwise it redraws from cached strings and allocates nothing.
+"""
+import framebuf
+
+from pacer_hw._compat import const
+
+_BAR_Y = const(34)
+_BAR_H = const(12)
+
+
+class SSD1306:
+    def __init__(self, i2c, addr=0x3C, width=128, height=64, external_vcc=False):
+        self._i2c = i2c
+        self._addr = addr
+        self.width = width
+        self.height = height
+        self._pages = height // 8
+        self._cmd = bytearray(2)
+        self._cmd[0] = 0x80  # Co=1, D/C#=0: one command byte follows
+        self._buf = bytearray(1 + width * self._pages)
+        self._buf[0] = 0x40  # Co=0, D/C#=1: the rest is display data
+        self.fb = framebuf.FrameBuffer(
+            memoryview(self._buf)[1:], width, height, framebuf.MONO_VLSB
+        )
+        self._ext = external_vcc
+        self.init()
+
+    def _c(self, c):
+        self._cmd[1] = c
+        self._i2c.writeto(self._addr, self._cmd)
+
+    def init(self):
+        ext = self._ext
+        for c in (
+            0xAE,  # display off while configuring
+            0x20, 0x00,  # horizontal addressing: show() streams the whole frame
+            0x40,  # start line 0
+            0xA1,  # column 127 -> SEG0 (module is mounted rotated)
+            0xA8, self.height - 1,  # multiplex ratio
+            0xC8,  # scan COM from the bottom
+            0xD3, 0x00,  # no display offset
+            0xDA, 0x02 if self.height == 32 else 0x12,  # COM pin layout
+            0xD5, 0x80,  # clock divide / oscillator
+            0xD9, 0x22 if ext else 0xF1,  # pre-charge period
+            0xDB, 0x30,  # VCOMH deselect level
+            0x81, 0xFF,  # contrast
+            0xA4,  # display follows RAM
+            0xA6,  # not inverted
+            0x8D, 0x10 if ext else 0x14,  # charge pump
+            0xAF,  # display on
+        ):
+            self._c(c)
+        self.fb.fill(0)
+        self.show()
+
+    def power(self, on):
+        self._c(0xAF if on else 0xAE)
+
+    def contrast(self, v):
+        self._c(0x81)
+        self._c(v)
+
+    def show(self):
+        self._c(0x21)
+        self._c(0)
+        self._c(self.width - 1)
+        self._c(0x22)
+        self._c(0)
+        self._c(self._pages - 1)
+        self._i2c.writeto(self._addr, self._buf)
+
+
+class Screen:
+    """The exercise view: phase name, countdown, rep count, pressure bar with target line."""
+
+    def __init__(self, display):
+        self.d = display
+        self._cd = -1
+        self._cd_s = ""
+        self._rep = -1
+        self._reps = -1
+        self._rep_s = ""
+
+    def draw(self, cp, target_cp, full_cp, phase, countdown_s, rep, reps, msg=""):
+        fb = self.d.fb
+        w = self.d.width
+        if countdown_s != self._cd:
+            self._cd = countdown_s
+            self._cd_s = f"{countdown_s}s" if countdown_s >= 0 else ""
+        if rep != self._rep or reps != self._reps:
+            self._rep = rep
+            self._reps = reps
+            self._rep_s = f"{rep}/{reps}" if reps > 0 else ""
+        fb.fill(0)
+        fb.text(phase, 0, 0, 1)
+        fb.text(self._cd_s, 0, 16, 1)
+        fb.text(self._rep_s, w - 8 * len(self._rep_s), 16, 1)
+        inner = w - 4
+        fb.rect(0, _BAR_Y, w, _BAR_H, 1)
+        fill = _scale(cp, full_cp, inner)
+        fb.fill_rect(2, _BAR_Y + 2, fill, _BAR_H - 4, 1)
+        if target_cp > 0:
+            x = 2 + _scale(target_cp, full_cp, inner)
+            x = min(x, w - 1)
+            # Taller than the bar and drawn in the inverse colour inside the fill, so the
+            # target stays visible whether or not the pressure has passed it.
+            fb.vline(x, _BAR_Y - 4, 4, 1)
+            fb.vline(x, _BAR_Y + _BAR_H, 4, 1)
+            fb.vline(x, _BAR_Y + 2, _BAR_H - 4, 0 if x < 2 + fill else 1)
+        if msg:
+            fb.text(msg, 0, 56, 1)
+
+
+def _scale(v, full, px):
+    if v <= 0 or full <= 0:
+        return 0
+    if v >= full:
+        return px
+    return v * px // full

@@ -1,0 +1,9 @@
+"""Errors the CLI reports as one line."""
+
+
+class CliError(Exception):
+    """A user-facing error: the message says what was wrong and what to do."""
+
+    def __init__(self, message, code=1):
+        Exception.__init__(self, message)
+        self.code = code

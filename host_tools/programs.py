@@ -1,0 +1,39 @@
+"""Finding programs for the host tools: a built-in name or a custom JSON file, validated with the
+same rules as on the device (pacer.program)."""
+import json
+import os
+
+from host_tools.errors import CliError
+from pacer import builtin, program
+
+
+def load_spec(name_or_path):
+    """Returns (spec, builtin_name or None)."""
+    if name_or_path in builtin.NAMES:
+        return builtin.spec(name_or_path), name_or_path
+    if name_or_path.endswith(".json") or os.path.sep in name_or_path:
+        try:
+            with open(name_or_path) as f:
+                spec = json.load(f)
+        except FileNotFoundError:
+            raise CliError("program file %s not found" % name_or_path) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise CliError("cannot read program file %s: %s" % (name_or_path, e)) from None
+        except json.JSONDecodeError as e:
+            raise CliError("program file %s is not valid JSON: %s (line %d, column %d)"
+                           % (name_or_path, e.msg, e.lineno, e.colno)) from None
+        return spec, None
+    raise CliError("unknown program %r; built-ins: %s (or give a .json file)"
+                   % (name_or_path, ", ".join(builtin.NAMES)))
+
+
+def build(spec, source):
+    try:
+        return program.build(spec)
+    except program.ProgramError as e:
+        raise CliError("invalid program %s: %s" % (source, "; ".join(e.errors))) from None
+
+
+def load(name_or_path):
+    spec, _ = load_spec(name_or_path)
+    return build(spec, name_or_path)

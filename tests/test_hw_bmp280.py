@@ -1,0 +1,128 @@
+"""BMP280 driver against the virtual BMP280: compensation accuracy, setup checks, faults."""
+import hw_env  # noqa: F401  (sys.path: firmware/, host_tools/vdev/)
+
+# isort: split
+import bmp280 as v_bmp280
+import hw_scenarios as S
+import pytest
+from pacer_hw import fault
+from pacer_hw.bmp280 import BMP280
+
+CAL = v_bmp280.DATASHEET_CAL
+
+
+def _driver():
+    d = BMP280.__new__(BMP280)  # compensation only, no bus
+    d._cal = CAL
+    return d
+
+
+def test_datasheet_example():
+    # Datasheet example: adc_T 519888, adc_P 415148 -> 25.08 degC, 100653.27 Pa (double).
+    tf = v_bmp280.comp_t_fine(CAL, 519888)
+    assert tf / 5120.0 == pytest.approx(25.08, abs=0.005)
+    assert v_bmp280.comp_p(CAL, 415148, int(tf)) == pytest.approx(100653.27, abs=0.02)
+    d = _driver()
+    p = d.compensate(415148, 519888)
+    assert d.t_fine == 128422 and d.temperature_c100() == 2508
+    # the 32-bit formula is "typically 1 Pa (1-sigma)" from the double one
+    assert p == v_bmp280.comp_int32(CAL, 415148, 519888)[0] == 100656
+
+
+def test_driver_is_bit_identical_to_the_datasheet_32_bit_formula():
+    d = _driver()
+    n = 0
+    for adc_t in range(380000, 640000, 13001):
+        for adc_p in range(120000, 960000, 9973):
+            assert d.compensate(adc_p, adc_t) == v_bmp280.comp_int32(CAL, adc_p, adc_t)[0]
+            n += 1
+    assert n > 1500
+
+
+@pytest.mark.parametrize("temp_c", [-5.0, 25.0, 45.0])
+def test_recovers_pressure_within_1_pa_over_300_to_1100_hpa(temp_c):
+    d = _driver()
+    worst = 0.0
+    for pa10 in range(300000, 1100001, 1999):
+        pa = pa10 / 10.0
+        adc_p, adc_t = v_bmp280.invert(CAL, pa, temp_c, shift_p=2)  # x4: 18-bit codes
+        worst = max(worst, abs(d.compensate(adc_p, adc_t) - pa))
+    assert worst <= 1.0
+
+
+def test_double_and_int32_formulas_agree_within_a_few_pa():
+    worst = 0.0
+    for pa in range(30000, 110001, 2500):
+        adc_p, adc_t = v_bmp280.invert(CAL, pa, 25.0, formula="double")
+        tf = int(v_bmp280.comp_t_fine(CAL, adc_t))
+        worst = max(worst, abs(v_bmp280.comp_p(CAL, adc_p, tf) - pa))
+        worst_i = abs(v_bmp280.comp_int32(CAL, adc_p, adc_t)[0] - pa)
+        assert worst_i <= 4
+    assert worst <= 0.2
+
+
+def test_tracks_gauge_pressure_through_the_bus():
+    r = S.bmp_track()
+    assert r["first"][0] == fault.NOT_READY  # normal mode just started: data regs at reset
+    assert r["first"][1:] == [fault.OK, fault.OK]
+    for got, want in zip(r["cps"], [0, 1000, 5000, 8500]):
+        assert abs(got - want) <= 3, r["cps"]
+    assert r["over"] == fault.OVER_RANGE  # 95 cmH2O at sea level > 1100 hPa
+    assert r["t100"] == pytest.approx(2500, abs=2)
+
+
+def test_setup_rejects_wrong_chip_and_bad_trim():
+    w, dev, s = S.bmp_rig()
+    dev.regs[0xD0] = 0x55
+    assert S.run(w, s, 2)[-1][1] == fault.INTEGRITY
+    w, dev, s = S.bmp_rig()
+    w.set_fault("integrity_fail", True, 0)
+    assert S.run(w, s, 2)[-1][1] == fault.INTEGRITY
+    w.clear_fault("integrity_fail", 0)
+    assert S.run(w, s, 2)[-1][1] == fault.OK
+
+
+def test_bme280_id_is_accepted():
+    w, dev, s = S.bmp_rig()
+    dev.regs[0xD0] = 0x60
+    assert S.run(w, s, 2)[-1][1] == fault.OK
+
+
+def test_saturate_stuck_nack():
+    for name, code, at in (("saturate", fault.OVER_RANGE, 0), ("stuck", fault.STUCK, 149),
+                           ("nack", fault.BUS_ERROR, 2)):
+        w, _dev, s = S.bmp_rig(pressure=1.0)
+        S.run(w, s, 3)
+        w.set_fault(name, True, 0)
+        rows = S.run(w, s, 160)
+        assert S.first(rows, code) == at, name
+        w.clear_fault(name, 0)
+        assert S.run(w, s, 3)[-1][1] == fault.OK, name
+
+
+def test_setup_is_redone_after_a_bus_fault():
+    w, dev, s = S.bmp_rig()
+    S.run(w, s, 3)
+    dev._reset()  # the sensor browned out and lost its configuration
+    w.set_fault("nack", True, 0)
+    S.run(w, s, 3)
+    w.clear_fault("nack", 0)
+    rows = S.run(w, s, 3)
+    assert dev.mode == 3 and rows[-1][1] == fault.OK
+
+
+def test_vdev_forced_mode_timing():
+    w, dev, _s = S.bmp_rig(pressure=0.0)
+    import machine
+
+    i2c = machine.I2C(0, scl=22, sda=21)
+    i2c.writeto_mem(0x76, 0xF4, bytes([(1 << 5) | (3 << 2) | 1]))  # forced, x1 / x4
+    assert dev.t_meas_us() == 1000 + 2000 + 8500
+    assert i2c.readfrom_mem(0x76, 0xF3, 1)[0] & 0x08  # measuring
+    w.advance_us(11400)
+    assert i2c.readfrom_mem(0x76, 0xF3, 1)[0] & 0x08  # typical t_meas is 11.5 ms
+    w.advance_us(100)
+    assert i2c.readfrom_mem(0x76, 0xF3, 1)[0] == 0
+    assert i2c.readfrom_mem(0x76, 0xF4, 1)[0] & 3 == 0  # back to sleep
+    raw = i2c.readfrom_mem(0x76, 0xF7, 3)
+    assert raw != b"\x80\x00\x00"

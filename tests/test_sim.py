@@ -1,0 +1,568 @@
+"""The sensor simulator: determinism, persona properties, artifacts, faults, CLI, and byte parity
+with the real MicroPython VM."""
+import argparse
+import functools
+import json
+import os
+import statistics
+
+import pytest
+
+from host_tools.errors import CliError
+from host_tools.sim import Sampler, personas, sensors, simulate, truth_path
+from host_tools.sim.rng import Rng
+from host_tools.sim.sampler import ARTIFACT_COUGH, ARTIFACT_FAULT, ARTIFACT_MOTOR, ARTIFACT_SPIKE
+from pacer import builtin, program
+from pacer.program import B_FREE, M_RELEASE, M_SQUEEZE
+
+SIM_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       "host_tools", "sim")
+
+# 30 s touching every cue kind: baseline, squeezes with an inhale release, a flick, a drop.
+SHORT = {"name": "short", "blocks": [
+    {"steps": [{"ms": 5000, "role": "baseline"}]},
+    {"reps": 3, "steps": [{"ms": 3000, "muscle": "squeeze"},
+                          {"ms": 3000, "breath": "inhale", "muscle": "release"}]},
+    {"steps": [{"ms": 1000, "muscle": "flick"}, {"ms": 2000, "muscle": "release"},
+               {"ms": 2000, "breath": "inhale", "muscle": "drop"},
+               {"ms": 2000, "breath": "exhale", "muscle": "release"}]}]}
+REST_6MIN = {"name": "rest6", "blocks": [{"steps": [{"s": 360, "role": "baseline"}]}]}
+
+
+def short():
+    return program.build(SHORT)
+
+
+@functools.lru_cache(maxsize=None)
+def run(prog, persona, seed=1, sensor=None):
+    """(rows, truth) of a built-in program, cached: several tests look at the same runs."""
+    tr = simulate(builtin.load(prog), persona, seed, sensor=sensor)
+    rows = list(tr)
+    return rows, json.loads(tr.truth_json())
+
+
+def csv_text(tl, persona, seed, **kw):
+    return "\n".join(simulate(tl, persona, seed, **kw).lines()) + "\n"
+
+
+def mean(xs):
+    return sum(xs) / len(xs)
+
+
+# -- determinism --
+
+def test_same_seed_gives_identical_csv_and_truth():
+    a = simulate(short(), "cougher", 7, jitter_ms=3, sensor="mpx5010")
+    b = simulate(short(), "cougher", 7, jitter_ms=3, sensor="mpx5010")
+    assert list(a.lines()) == list(b.lines())
+    assert a.truth_json() == b.truth_json()
+    # A Trace re-runs from its seed on every pass.
+    assert list(a.lines()) == list(b.lines())
+
+
+def test_different_seed_gives_a_different_trace():
+    assert csv_text(short(), "typical", 1, sensor="mpx5010") != \
+        csv_text(short(), "typical", 2, sensor="mpx5010")
+
+
+def test_person_does_not_depend_on_sensor_choice():
+    # Separate random streams: the same seed is the same person whatever the sensor.
+    _, t1 = run("kegel", "typical", 5, "mpx5010")
+    _, t2 = run("kegel", "typical", 5, "bmp280")
+    assert t1["mvc_cmH2O"] == t2["mvc_cmH2O"]
+    assert [r["peak_cmH2O"] for r in t1["reps"]] == [r["peak_cmH2O"] for r in t2["reps"]]
+
+
+def test_rng_sequence_is_pinned():
+    # Pinned so a change to the generator (which would break cross-runtime replays) is seen.
+    r = Rng(1, 0)
+    first = [r.u32() for _ in range(3)]
+    assert first == PINNED_U32
+    g = Rng(1, 9)
+    xs = [g.gauss(0.0, 1.0) for _ in range(20000)]
+    assert abs(mean(xs)) < 0.03
+    assert 0.97 < statistics.pstdev(xs) < 1.03
+
+
+PINNED_U32 = [3630687087, 2772974634, 4217930956]
+
+
+# -- persona properties --
+
+@pytest.mark.parametrize("persona,band", [
+    ("weak", personas.BAND_WEAK), ("strong", personas.BAND_STRONG),
+    ("typical", personas.BAND_MODERATE), ("very-weak", personas.BAND_VERY_WEAK)])
+def test_mvc_is_drawn_inside_the_persona_band(persona, band):
+    seen = []
+    for seed in range(1, 21):
+        s = Sampler(persona, seed)
+        assert band[0] <= s.values["mvc"] <= band[1]
+        seen.append(s.values["mvc"])
+    assert max(seen) - min(seen) > (band[1] - band[0]) / 3  # the seed really varies it
+
+
+def test_typical_person_relaxes_after_every_rep():
+    _, truth = run("kegel", "typical")
+    reps = truth["reps"]
+    assert len(reps) == 30
+    assert all(r["relaxed"] for r in reps)
+    assert all(300 <= r["relax_ms"] <= 3000 for r in reps if not r["missed"])
+    assert truth["relax_band_cmH2O"] == 1.0
+
+
+def test_non_relaxer_does_not_relax_on_most_reps():
+    _, truth = run("kegel", "non-relaxer")
+    reps = truth["reps"]
+    unrelaxed = [r for r in reps if not r["relaxed"]]
+    assert len(unrelaxed) >= 0.8 * len(reps)
+    assert all(r["relax_ms"] is None for r in unrelaxed)
+
+
+def test_non_relaxer_stays_well_above_rest_after_release():
+    rows, truth = run("kegel", "non-relaxer")
+    rest = truth["rest_cmH2O"]
+    # The last 1 s of each release step: still at least 5 cmH2O above rest.
+    tl = builtin.load("kegel")
+    for i in range(tl.n):
+        if tl.muscle[i] == M_RELEASE and i > 2:
+            end = tl.start_ms[i] + tl.dur_ms[i]
+            tail = [r[3] for r in rows if end - 1000 <= r[0] < end]
+            assert mean(tail) - rest > 5.0
+
+
+def test_late_responder_reacts_later_than_typical():
+    _, typ = run("kegel", "typical")
+    _, late = run("kegel", "late-responder")
+    t_on = [r["onset_ms"] for r in typ["reps"]]
+    l_on = [r["onset_ms"] for r in late["reps"]]
+    assert all(200 <= x <= 800 for x in t_on)
+    assert mean(l_on) > mean(t_on) + 800
+
+
+def _hold_ratio(persona):
+    # The first 60 s hold of the endurance program: late force over early force, above rest.
+    rows, truth = run("endurance", persona)
+    rest = truth["rest_cmH2O"]
+    tl = builtin.load("endurance")
+    s = tl.start_ms[1]
+    early = mean([r[3] for r in rows if s + 5000 <= r[0] < s + 15000]) - rest
+    late = mean([r[3] for r in rows if s + 50000 <= r[0] < s + 60000]) - rest
+    return late / early
+
+
+def test_fatiguing_persona_fades_over_a_60s_hold():
+    assert _hold_ratio("fatiguing") < 0.6
+    assert _hold_ratio("typical") > 0.8
+
+
+def test_typical_squeezes_rise_at_about_30_cmh2o_per_s():
+    rows, truth = run("kegel", "typical")
+    mvc = truth["mvc_read_cmH2O"]
+    slopes = []
+    for rep in truth["reps"]:
+        if rep["missed"]:
+            continue
+        start = rep["start_ms"]
+        seg = [(r[0], r[4] * mvc) for r in rows if start <= r[0] < start + 5000]
+        peak = max(p for _, p in seg)
+        t10 = next(t for t, p in seg if p >= 0.1 * peak)
+        t90 = next(t for t, p in seg if p >= 0.9 * peak)
+        slopes.append(0.8 * peak / ((t90 - t10) / 1000.0))
+    assert 22.0 <= statistics.median(slopes) <= 38.0
+
+
+def test_weak_person_squeezes_less_and_misses_some():
+    _, truth = run("kegel", "weak")
+    peaks = [r["peak_cmH2O"] for r in truth["reps"] if not r["missed"]]
+    assert max(peaks) < personas.BAND_WEAK[1]
+    _, typ = run("kegel", "typical")
+    assert mean(peaks) < mean([r["peak_cmH2O"] for r in typ["reps"]])
+
+
+def test_cougher_coughs_with_matching_abdominal_rise():
+    rows, truth = run("kegel", "cougher", sensor="mpx5010")
+    coughs = truth["coughs"]
+    assert len(coughs) >= 7  # 2-4 a minute over 7 min
+    by_t = {r[0]: r for r in rows}
+    for start, dur in coughs:
+        assert 250 <= dur <= 450
+        before = [r for r in rows if start - 400 <= r[0] < start]
+        during = [r for r in rows if start <= r[0] < start + dur]
+        assert during and all(r[5] in (ARTIFACT_COUGH, ARTIFACT_SPIKE, ARTIFACT_FAULT)
+                              for r in during[1:-1])
+        abd_rise = max(r[2] for r in during) - mean([r[2] for r in before])
+        pel_rise = max(r[1] for r in during) - mean([r[1] for r in before])
+        assert abd_rise > 20.0
+        assert pel_rise > 10.0
+        # The truth leaves the cough out.
+        assert max(r[3] for r in during) - mean([r[3] for r in before]) < 5.0
+    assert by_t
+
+
+def test_bearer_down_raises_abdominal_as_much_as_pelvic():
+    rows, truth = run("kegel", "bearer-down")
+    bore = [r for r in truth["reps"] if r["bear_down"] and not r["missed"]]
+    assert len(bore) >= 0.6 * len(truth["reps"])
+    for rep in bore:
+        s = rep["start_ms"]
+        base = [r for r in rows if s - 1000 <= r[0] < s]
+        seg = [r for r in rows if s <= r[0] < s + 5000]
+        pel = max(r[1] for r in seg) - mean([r[1] for r in base])
+        abd = max(r[2] for r in seg) - mean([r[2] for r in base])
+        assert abd >= pel > 5.0
+        assert rep["peak_cmH2O"] < pel  # the pelvic floor itself did much less
+        assert any(r[5] == 3 for r in seg)
+
+
+def test_typical_abdominal_rise_is_small_next_to_the_squeeze():
+    # Good technique (Perifit's criterion): pelvic rise at least twice the abdominal one.
+    rows, truth = run("kegel", "typical")
+    for rep in truth["reps"][:10]:
+        s = rep["start_ms"]
+        base = [r for r in rows if s - 1000 <= r[0] < s]
+        seg = [r for r in rows if s + 2000 <= r[0] < s + 5000]
+        pel = mean([r[1] for r in seg]) - mean([r[1] for r in base])
+        abd = mean([r[2] for r in seg]) - mean([r[2] for r in base])
+        assert pel >= 2 * abd
+
+
+def test_leaky_probe_reading_drifts_down():
+    def drift(persona):
+        # Reading minus truth: the probe's own drift (warm-up up, leak down) over the session.
+        rows, _ = run("kegel", persona)
+        first = mean([r[1] - r[3] for r in rows if 5000 <= r[0] < 10000])
+        last = mean([r[1] - r[3] for r in rows if r[0] >= 425000])
+        return last - first
+    typical = drift("typical")
+    assert typical > 0.5  # warming only
+    assert drift("leaky-probe") < typical - 4.0
+
+
+def _noise_sd(persona):
+    rows, _ = run("kegel", persona, 3, "mpx5010")
+    d = [r[1] - r[3] for r in rows if r[0] < 10000 and r[5] == 0]
+    diffs = [b - a for a, b in zip(d, d[1:])]
+    return statistics.pstdev(diffs)
+
+
+def test_noisy_sensor_is_noisier():
+    typ = _noise_sd("typical")
+    assert 0.05 < typ < 0.25  # 3 counts of 0.028 cmH2O, times sqrt(2) for differences
+    assert _noise_sd("noisy-sensor") > 3 * typ
+
+
+def test_spikes_are_single_samples():
+    rows, _ = run("kegel", "noisy-sensor", 3, "mpx5010")
+    idx = [i for i, r in enumerate(rows) if r[5] == ARTIFACT_SPIKE]
+    assert len(idx) > 30
+    for i in idx:
+        if i == 0 or i == len(rows) - 1:
+            continue
+        assert rows[i - 1][5] != ARTIFACT_SPIKE and rows[i + 1][5] != ARTIFACT_SPIKE
+        here = rows[i][1]
+        assert abs(here - rows[i - 1][1]) > 5.0 or here in (0.0, 102.0)
+
+
+def test_thermal_settling_decays():
+    tr = simulate(program.build(REST_6MIN), "typical", 1)
+    off = {}
+    for t, p, _, true, _, _, _ in tr:
+        off[t] = p - true
+    values = tr.truth()  # noqa: F841  (a completed pass leaves the sampler in place)
+    amp = tr.sampler.values["thermal"]
+    assert 2.0 <= amp <= 4.0
+    first_minute = off[60000] - off[0]
+    fifth_minute = off[300000] - off[240000]
+    assert first_minute > 0.5
+    assert first_minute > 3 * fifth_minute >= 0
+    assert off[359980] < amp
+
+
+def test_drop_falls_below_rest():
+    rows, truth = run("reverse-kegel", "typical")
+    tl = builtin.load("reverse-kegel")
+    rest = truth["rest_cmH2O"]
+    s = tl.start_ms[1]
+    assert min(r[3] for r in rows if s <= r[0] < s + 5000) < rest - 1.0
+
+
+def test_abdominal_follows_the_breath_cues():
+    rows, truth = run("resonance", "typical")
+    tl = builtin.load("resonance")
+    depth = truth["person"]["breath_iap"]
+    by_t = dict((r[0], r[2]) for r in rows)
+    for i in range(1, tl.n - 1, 2):  # inhale steps, each followed by an exhale
+        end_in = tl.start_ms[i] + tl.dur_ms[i] - 20
+        end_ex = tl.start_ms[i + 1] + tl.dur_ms[i + 1] - 20
+        assert by_t[end_in] - by_t[end_ex] > 0.5 * depth
+
+
+def test_posture_sets_resting_pressure():
+    sup = [Sampler("typical", s).values["iap_rest"] for s in range(1, 31)]
+    std = [Sampler("standing", s).values["iap_rest"] for s in range(1, 31)]
+    assert 7.0 < mean(sup) < 14.0
+    assert 27.0 < mean(std) < 35.0
+
+
+def test_probe_gain_scales_readings():
+    _, typ = run("kegel", "typical")
+    _, low = run("kegel", "low-gain-probe")
+    assert typ["mvc_cmH2O"] == low["mvc_cmH2O"]  # same person, smaller probe
+    ratio = mean([r["peak_cmH2O"] for r in low["reps"]]) / mean(
+        [r["peak_cmH2O"] for r in typ["reps"]])
+    assert 0.45 < ratio < 0.65
+
+
+# -- streaming, external cues, motor, faults --
+
+def test_truth_does_not_depend_on_poll_rate():
+    tl = short()
+    a = Sampler("typical", 4, timeline=tl)
+    b = Sampler("typical", 4, timeline=tl)
+    for t in range(0, 30000, 5):
+        b.sample(t)
+        if t % 20 == 0:
+            a.sample(t)
+            assert a.true_cmH2O == b.true_cmH2O
+    with pytest.raises(ValueError):
+        a.sample(10)
+
+
+def test_person_follows_externally_shown_cues():
+    s = Sampler("typical", 2)
+    s.set_cue(0, B_FREE, 0)
+    for t in range(0, 3000, 20):
+        s.sample(t)
+    rest = s.true_cmH2O
+    s.set_cue(3000, B_FREE, M_SQUEEZE, step=7)
+    for t in range(3000, 3200, 20):
+        s.sample(t)
+    assert s.true_cmH2O - rest < 0.5  # not yet: the latency is at least 200 ms
+    for t in range(3200, 8000, 20):
+        s.sample(t)
+    assert s.true_cmH2O - rest > 10.0
+    assert s.step == 7
+    s.set_cue(8000, B_FREE, M_RELEASE)
+    for t in range(8000, 12000, 20):
+        s.sample(t)
+    assert s.true_cmH2O - rest < 2.0
+    reps = s.book.records()
+    assert len(reps) == 1 and reps[0].get("relaxed") and reps[0].get("step") == 7
+
+
+def test_motor_adds_small_steps_and_is_flagged():
+    s = Sampler("typical", 3, sensor="mpx5010")
+    off, on = [], []
+    for t in range(0, 4000, 20):
+        if t == 2000:
+            s.motor_on(True)
+        p, _ = s.sample(t)
+        if s.artifact != ARTIFACT_SPIKE:
+            (on if s.motor else off).append(p - s.true_cmH2O)
+            assert s.artifact == (ARTIFACT_MOTOR if s.motor else 0)
+    step = mean(on) - mean(off)
+    assert 0.1 < step < 0.5
+    assert statistics.pstdev(on) > statistics.pstdev(off)
+
+
+def test_channels_polled_separately_share_one_sample():
+    s = Sampler("cougher", 1, sensor="mpx5010", timeline=short())
+    for t in range(0, 5000, 20):
+        p = s.pressure(0, t)
+        a = s.pressure(1, t)
+        assert (p, a) == s._pair
+
+
+def test_faults_disconnect_saturate_stuck_and_bus():
+    faults = [{"kind": "disconnect", "at_ms": 2000, "ms": 1000},
+              ("saturate", 6000, 1000), ("stuck", 9000, 2000), ("bus", 20000, 2000, 0.5)]
+    tr = simulate(short(), "typical", 1, sensor="mpx5010", faults=faults)
+    rows = list(tr)
+    win = lambda a, b: [r for r in rows if a <= r[0] < b]  # noqa: E731
+    assert all(r[1] is None and r[2] is not None and r[5] == ARTIFACT_FAULT
+               for r in win(2000, 3000))
+    assert all(r[1] == 102.0 for r in win(6000, 7000))
+    stuck = win(9000, 11000)
+    assert len(set(r[1] for r in stuck)) == 1 and len(set(r[3] for r in stuck)) > 1
+    lost = 100 - len(win(20000, 22000))
+    assert 30 <= lost <= 70
+    assert len(win(22000, 24000)) == 100
+    assert tr.truth()["missing_samples"] == lost
+    lines = list(tr.lines())
+    assert lines[1 + 100].startswith("2000,,")  # disconnected: an empty pressure cell
+
+
+def test_bad_fault_and_persona_are_reported():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        simulate(short(), "typical", 1, faults=[("melt", 0, 10)])
+    with pytest.raises(personas.PersonaError) as e:
+        personas.get("nobody")
+    for name in personas.NAMES:
+        assert name in str(e.value)
+    with pytest.raises(sensors.SensorError, match="mpx5010"):
+        simulate(short(), "typical", 1, sensor="bogus")
+
+
+@pytest.mark.parametrize("name", personas.NAMES)
+def test_every_persona_runs_and_is_described(name):
+    assert 10 < len(personas.describe(name)) < 100
+    tr = simulate(short(), name, 1, sensor="mpx5010")
+    rows = list(tr)
+    assert len(rows) == 1500
+    assert len(tr.reps) == 4  # three squeezes and a flick
+    assert all(r[1] is None or 0.0 <= r[1] <= 102.0 for r in rows)
+
+
+# -- output format --
+
+def test_csv_and_truth_format():
+    tr = simulate(short(), "typical", 1, sensor="hx710b", jitter_ms=4)
+    lines = list(tr.lines())
+    assert lines[0] == "t_ms,pressure_cmH2O,abdominal_cmH2O,true_cmH2O,activation,artifact,step"
+    ts = []
+    for line in lines[1:]:
+        c = line.split(",")
+        assert len(c) == 7
+        ts.append(int(c[0]))
+        for v in c[1:4]:
+            assert len(v.split(".")[1]) == 2
+        assert len(c[4].split(".")[1]) == 3
+        assert c[6] == "" or 0 <= int(c[6]) < short().n
+    assert all(b > a for a, b in zip(ts, ts[1:]))
+    assert any(t % 20 for t in ts)  # jittered
+    truth = json.loads(tr.truth_json())
+    for key in ("persona", "seed", "mvc_cmH2O", "rest_cmH2O", "reps", "coughs", "person"):
+        assert key in truth
+    rep = truth["reps"][0]
+    assert set(rep) == {"step", "muscle", "start_ms", "effort", "missed", "onset_ms",
+                        "peak_cmH2O", "relaxed", "relax_ms", "cough", "bear_down"}
+    no_abd = list(simulate(short(), "typical", 1, abdominal=False).lines())
+    assert no_abd[0] == "t_ms,pressure_cmH2O,true_cmH2O,activation,artifact,step"
+    assert truth_path("out/trace.csv") == "out/trace.truth.json"
+
+
+def test_sim_trace_reads_back_through_the_replay_reader(tmp_path):
+    host_trace = pytest.importorskip("host_tools.trace")
+    path = tmp_path / "t.csv"
+    tr = simulate(short(), "typical", 1, sensor="mpx5010",
+                  faults=[("disconnect", 10000, 500)])
+    with open(path, "w") as f:
+        tr.write_csv(f)
+    back = host_trace.read(str(path))
+    assert back.has_abd and len(back.samples) == 1500
+
+
+# -- the pacer sim command --
+
+def _cli(*argv):
+    from host_tools.commands import sim as cmd
+    p = argparse.ArgumentParser()
+    cmd.add_arguments(p)
+    return cmd.run(p.parse_args(list(argv)))
+
+
+def test_cli_writes_trace_and_truth(tmp_path, capsys):
+    out = tmp_path / "trace.csv"
+    assert _cli("--program", "flicks", "--persona", "weak", "--seed", "4", "--out", str(out),
+                "--rate", "25", "--jitter", "2", "--sensor", "mprls") == 0
+    line = capsys.readouterr().out.strip()
+    assert "\n" not in line and "trace.truth.json" in line and "persona weak (seed 4)" in line
+    truth = json.loads((tmp_path / "trace.truth.json").read_text())
+    assert truth["rate_hz"] == 25 and truth["sensor"] == "mprls" and truth["seed"] == 4
+    assert len(out.read_text().splitlines()) == truth["samples"] + 1
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_cli_program_file_and_options(tmp_path, capsys):
+    spec = tmp_path / "p.json"
+    spec.write_text(json.dumps(SHORT))
+    out = tmp_path / "t.csv"
+    assert _cli("--program-file", str(spec), "--out", str(out), "--no-abdominal",
+                "--fault", "bus:10:2:0.5", "--set", "mvc=30", "--set", "effort=0.5..0.6",
+                "--set", "posture=standing") == 0
+    assert out.read_text().startswith("t_ms,pressure_cmH2O,true_cmH2O,")
+    truth = json.loads((tmp_path / "t.truth.json").read_text())
+    assert truth["mvc_cmH2O"] == 30.0 and truth["posture"] == "standing"
+    assert truth["faults"][0]["kind"] == "bus" and truth["missing_samples"] > 0
+    capsys.readouterr()
+    assert _cli("--personas") == 0
+    assert capsys.readouterr().out.count("\n") == len(personas.NAMES)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--program", "nope"], "built-ins: kegel"),
+    (["--program", "kegel", "--persona", "nobody"], "personas: typical"),
+    (["--program", "kegel", "--sensor", "mpx5010", "--set", "nope=1"], "unknown persona parameter"),
+    (["--program", "kegel", "--set", "mvc"], "KEY=VALUE"),
+    (["--program", "kegel", "--fault", "disconnect:5"], "KIND:START_S:DUR_S"),
+    (["--program", "kegel", "--fault", "melt:5:1"], "kind must be one of"),
+    (["--program", "kegel", "--jitter", "15"], "jitter_ms"),
+    (["--program", "kegel", "--rate", "0"], "rate_hz"),
+])
+def test_cli_one_line_errors(tmp_path, argv, message):
+    with pytest.raises(CliError) as e:
+        _cli(*(argv + ["--out", str(tmp_path / "t.csv")]))
+    assert message in str(e.value) and "\n" not in str(e.value)
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_cli_bad_out_and_program_file(tmp_path):
+    with pytest.raises(CliError, match="does not exist"):
+        _cli("--program", "kegel", "--out", str(tmp_path / "no" / "t.csv"))
+    with pytest.raises(CliError, match="is a directory"):
+        _cli("--program", "kegel", "--out", str(tmp_path))
+    with pytest.raises(CliError, match="--out"):
+        _cli("--program", "kegel")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "blocks": [{"steps": [{"s": 1, "muscle": "squish"}]}]}))
+    with pytest.raises(CliError, match="muscle: must be one of") as e:
+        _cli("--program-file", str(bad), "--out", str(tmp_path / "t.csv"))
+    assert "\n" not in str(e.value)
+    bad.write_text("{")
+    with pytest.raises(CliError, match="not valid JSON"):
+        _cli("--program-file", str(bad), "--out", str(tmp_path / "t.csv"))
+    with pytest.raises(CliError, match="cannot read"):
+        _cli("--program-file", str(tmp_path / "none.json"), "--out", str(tmp_path / "t.csv"))
+
+
+# -- the same source in the real MicroPython VM --
+
+PARITY_CASES = [
+    ("typical", 11, {"jitter_ms": 3, "sensor": "mpx5010"}),
+    ("cougher", 5, {"sensor": "hx710b", "faults": [("disconnect", 4000, 500), ("stuck", 9000, 700),
+                                                   ("bus", 15000, 1000, 0.5)]}),
+    ("bearer-down", 2, {"rate_hz": 40, "sensor": "bmp280"}),
+    ("non-relaxer", 9, {"abdominal": False}),
+]
+
+_VM_CODE = """
+import json
+from pacer import program
+from sim import simulate
+tl = program.build(json.loads(open('/job/prog.json').read()))
+for persona, seed, kw in json.loads(open('/job/cases.json').read()):
+    if 'faults' in kw:
+        kw['faults'] = [tuple(f) for f in kw['faults']]
+    tr = simulate(tl, persona, seed, **kw)
+    print('=== %s' % persona)
+    for line in tr.lines():
+        print(line)
+    print(tr.truth_json())
+"""
+
+
+def test_micropython_vm_gives_byte_identical_traces(mpvm):
+    files = {"/job/prog.json": json.dumps(SHORT), "/job/cases.json": json.dumps(PARITY_CASES)}
+    res = mpvm(_VM_CODE, heap=192 * 1024, dirs={"/simlib/sim": SIM_DIR}, path=["/simlib"],
+               files=files)
+    assert res.exc_type is None, res.traceback
+    expect = []
+    for persona, seed, kw in PARITY_CASES:
+        tr = simulate(short(), persona, seed, **kw)
+        expect.append("=== %s" % persona)
+        expect.extend(tr.lines())
+        expect.append(tr.truth_json())
+    expected = "\n".join(expect) + "\n"
+    got = res.stdout.replace("\r\n", "\n")
+    assert got.count("\n") == expected.count("\n")
+    assert got == expected
