@@ -10,6 +10,7 @@ import machine
 import mprls as v_mprls
 import mpx5010 as v_mpx5010
 import world as W
+
 from pacer_hw import fault
 from pacer_hw.bmp280 import BMP280
 from pacer_hw.button import Button
@@ -183,7 +184,7 @@ def hx_timeouts(rate=40, name="hx_never_ready"):
         if r[2]:
             t_ok = r[0]
     gap = -1
-    for t, f, fresh, cp in rows:
+    for t, f, fresh, _cp in rows:
         if fresh:
             t_ok = t
         if f == fault.NOT_READY:
@@ -334,6 +335,7 @@ def alloc_outputs():
 
     import neopixel
     import ssd1306 as v_ssd1306
+
     from pacer_hw.led import Led
     from pacer_hw.pixel import Pixel
     from pacer_hw.screen import SSD1306 as Oled
@@ -382,6 +384,7 @@ def screen_bytes():
     """The exercise screen's frame buffer as hex (compares CPython's framebuf stand-in with
     MicroPython's)."""
     import ssd1306 as v_ssd1306
+
     from pacer_hw.screen import SSD1306 as Oled
     from pacer_hw.screen import Screen
 

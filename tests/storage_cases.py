@@ -40,8 +40,8 @@ class Faults:
     cut_at=n: the n-th mutating step (open for writing, write, close, rename, remove, mkdir)
     loses power. A cut write leaves the first half of its data (a torn record); a cut close
     loses everything written since the open (littlefs commits at close), so a new file is empty.
-    enospc="write" or "close": every write (or close) of a file opened for writing raises ENOSPC,
-    a failing close also losing the data since the open.
+    enospc="write", "close" or "rename": every write, close (of a file opened for writing) or
+    rename raises ENOSPC; a failing close also loses the data since the open.
     free: bytes statvfs reports, or a callable returning them."""
 
     def __init__(self, osm, cut_at=0, enospc=None, free=None):
@@ -73,6 +73,8 @@ class Faults:
         self.os.remove(p)
 
     def rename(self, a, b):
+        if self.enospc == "rename":
+            raise OSError(ENOSPC)
         self.step("rename")
         self.os.rename(a, b)
 
@@ -300,7 +302,7 @@ def case_power_cut_during_calibration_save(osm, root):
 def case_full_flash_refuses_config_save_keeps_old(osm, root):
     st = Store(osm, root)
     assert st.save_config(A) == []
-    for where in ("write", "close"):
+    for where in ("write", "close", "rename"):
         faults = Faults(osm, enospc=where)
         st = Store(faults, root, opener=faults.open)
         st.load_config()
@@ -391,6 +393,20 @@ def case_session_append_and_read(osm, root):
     assert st2.read_session(1) is None
     assert [s[0] for s in st2.sessions()] == [2, 3]
     assert st.free_bytes() != 0
+
+
+def case_session_list_follows_changes(osm, root):
+    st = Store(osm, root)
+    _log(st, 2)
+    _log(st, 2, summary=False)
+    assert [(s[0], s[2]) for s in st.sessions()] == [(1, True), (2, False)]
+    assert st.delete_session(2)
+    assert _log(st, 2) == 2   # the freed id comes back, now with a summary
+    assert [(s[0], s[2]) for s in st.sessions()] == [(1, True), (2, True)]
+    path = root + "/sessions/00001.log"
+    data = _read_bytes(path)
+    _put(path, data[:data.rfind(b"{")])   # the summary record torn away
+    assert [(s[0], s[2]) for s in st.sessions()] == [(1, False), (2, True)]
 
 
 def case_records_with_newlines_stay_one_record(osm, root):
@@ -576,14 +592,3 @@ CASES = [name[5:] for name in sorted(globals()) if name.startswith("case_")]
 def run(name, osm, root):
     _mkroot(osm, root)
     globals()["case_" + name](osm, root)
-
-
-def run_all(osm, root):
-    """For the VM: every case in its own directory; prints 'ok NAME' or 'FAIL NAME: why'."""
-    _mkroot(osm, root)
-    for name in CASES:
-        try:
-            run(name, osm, root + "/" + name)
-            print("ok", name)
-        except Exception as e:  # report every case, not just the first failure
-            print("FAIL", name + ":", type(e).__name__, e)

@@ -2,8 +2,9 @@
 import hw_env  # noqa: F401  (sys.path: firmware/, host_tools/vdev/)
 
 # isort: split
-import hw_scenarios as S
 import pytest
+
+import hw_scenarios as S
 from pacer_hw.button import LONG, NONE, SHORT, VLONG, Button
 
 

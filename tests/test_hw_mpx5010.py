@@ -2,10 +2,11 @@
 import hw_env  # noqa: F401  (sys.path: firmware/, host_tools/vdev/)
 
 # isort: split
-import hw_scenarios as S
 import machine
 import mpx5010 as v_mpx5010
 import pytest
+
+import hw_scenarios as S
 from pacer_hw import fault
 from pacer_hw.mpx5010 import MPX5010
 

@@ -4,11 +4,12 @@ import hw_env  # noqa: F401  (sys.path: firmware/, host_tools/vdev/)
 # isort: split
 import itertools
 
-import hw_scenarios as S
 import machine
 import neopixel
 import pytest
 import ssd1306 as v_ssd1306
+
+import hw_scenarios as S
 from pacer_hw.buzzer import Buzzer
 from pacer_hw.led import _GAMMA, Led, gamma
 from pacer_hw.motor import Motor

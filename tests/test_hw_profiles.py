@@ -10,12 +10,13 @@ import sys
 
 import analog
 import bmp280 as v_bmp280
-import hw_scenarios as S
 import hx710b as v_hx710b
 import machine
 import mprls as v_mprls
 import mpx5010 as v_mpx5010
 import pytest
+
+import hw_scenarios as S
 from pacer_hw import fault, profiles
 from pacer_hw.bmp280 import BMP280
 from pacer_hw.hx710b import HX710B
@@ -56,7 +57,8 @@ def pin_uses(p):
     """[(pin, role)] with shared I2C buses counted once."""
     uses = []
     buses = set()
-    for role, s in (("pressure", p["pressure"]), ("abdominal", p["abdominal"]), ("oled", p["oled"])):
+    for role in ("pressure", "abdominal", "oled"):
+        s = p[role]
         if not s:
             continue
         if "sda" in s:

@@ -3,11 +3,12 @@ import hw_env  # noqa: F401  (sys.path: firmware/, host_tools/vdev/)
 
 # isort: split
 import bus
-import hw_scenarios as S
 import machine
 import mprls as v_mprls
 import pytest
 import world as W
+
+import hw_scenarios as S
 
 
 def test_clock_internal_and_external():
@@ -107,7 +108,8 @@ def test_i2c_errno_per_port_and_scan():
         w.bus(5, 4).attach(0x18, v_mprls.MPRLS(w, 0))
         i2c = machine.I2C(0, scl=5, sda=4)
         assert i2c.scan() == [0x18]
-        for obj, errno in ((i2c, hw), (machine.SoftI2C(scl=machine.Pin(5), sda=machine.Pin(4)), soft)):
+        soft_i2c = machine.SoftI2C(scl=machine.Pin(5), sda=machine.Pin(4))
+        for obj, errno in ((i2c, hw), (soft_i2c, soft)):
             with pytest.raises(OSError) as e:
                 obj.writeto(0x42, b"\x00")
             assert e.value.args[0] == errno

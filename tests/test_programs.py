@@ -1,5 +1,6 @@
 """Programs as data: built-ins, the expanded timeline, and validation of custom JSON."""
 import pytest
+
 from pacer import builtin, program
 from pacer.program import M_FLICK, M_RELEASE, M_REST, M_SQUEEZE, R_BASELINE, R_MVC
 
@@ -102,7 +103,8 @@ def test_one_error_per_bad_field():
 @pytest.mark.parametrize("spec,needle", [
     ({"name": "x", "blocks": [{"steps": [{"s": 61, "muscle": "squeeze"}]}]}, "at most 60 s"),
     ({"name": "x", "blocks": [{"steps": [{"s": 4, "muscle": "flick"}]}]}, "at most 3 s"),
-    ({"name": "x", "blocks": [{"sets": 3, "set_rest_s": 5, "steps": [{"s": 5, "muscle": "squeeze"}]}]},
+    ({"name": "x", "blocks": [{"sets": 3, "set_rest_s": 5,
+                               "steps": [{"s": 5, "muscle": "squeeze"}]}]},
      "at least 10 s of rest"),
     ({"name": "x", "blocks": [{"reps": 200, "steps": [{"s": 30}]}]}, "60 min limit"),
     ({"name": "x", "blocks": [{"steps": [{"s": 5, "role": "mvc"}]}]}, "mvc"),

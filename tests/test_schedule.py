@@ -3,6 +3,7 @@ resume and stop behave."""
 import json
 
 import pytest
+
 import synth
 from pacer import builtin, program, replay
 from pacer.engine import DONE, PAUSED, RUNNING, Engine

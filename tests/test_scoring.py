@@ -7,6 +7,7 @@ confirmation is not counted, and the relaxed band edge is crossed within a sampl
 import math
 
 import pytest
+
 import synth
 from pacer import program
 from pacer.program import M_RELEASE, M_SQUEEZE
@@ -182,7 +183,8 @@ def test_bearing_down_is_flagged_and_not_counted():
 def test_over_range_flags_clipped_and_is_not_used_for_mvc():
     tl = program.build({"name": "c", "blocks": [
         {"steps": [{"s": 10, "role": "baseline"}]},
-        {"reps": 2, "steps": [{"s": 5, "muscle": "max", "role": "mvc"}, {"s": 5, "muscle": "release"}]},
+        {"reps": 2, "steps": [{"s": 5, "muscle": "max", "role": "mvc"},
+                              {"s": 5, "muscle": "release"}]},
         {"reps": 2, "steps": [{"s": 5, "muscle": "squeeze"}, {"s": 5, "muscle": "release"}]}]})
     fn = scripted(lambda pos, dur: 95.0, lambda pos, dur: 0.0)
 

@@ -3,11 +3,11 @@ and it fits a Pico's heap."""
 import json
 
 import pytest
-import synth
-from pacer import builtin, program
 
+import synth
 from host_tools import replay as host_replay
 from host_tools import trace as host_trace
+from pacer import builtin, program
 
 
 def _trace_file(tmp_path, tl, fn, abd=False, **kw):

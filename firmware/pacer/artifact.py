@@ -8,7 +8,7 @@ rescue a missed rep. The abdominal channel, when present, opens the window too.
 from array import array
 
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x

@@ -9,7 +9,7 @@ follows slow drift (thermal settling, a slow leak) at a bounded rate; drift beyo
 is reported once.
 """
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x

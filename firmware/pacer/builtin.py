@@ -28,7 +28,8 @@ def _breathing(name, title, pattern, cycles, muscle="rest", lead_ms=5000):
     steps = []
     for breath, ms in pattern:
         steps.append(_st(ms, muscle, breath))
-    return {"name": name, "title": title, "blocks": [_lead(lead_ms), {"reps": cycles, "steps": steps}]}
+    return {"name": name, "title": title,
+            "blocks": [_lead(lead_ms), {"reps": cycles, "steps": steps}]}
 
 
 def _ramp():
@@ -79,7 +80,8 @@ def _specs():
         "flicks": _hold_release("flicks", "Quick flicks", 1000, 2000, 10, 3, 30000, "flick"),
         "endurance": _hold_release("endurance", "Endurance hold 60 s", 60000, 30000, 2, 1, 0),
         "reverse-kegel": {"name": "reverse-kegel", "title": "Reverse Kegel (drop and release)",
-                          "blocks": [_lead(), {"reps": 10, "sets": 2, "set_rest_ms": 30000, "steps": [
+                          "blocks": [_lead(), {
+                              "reps": 10, "sets": 2, "set_rest_ms": 30000, "steps": [
                               _st(5000, "drop", "inhale"), _st(5000, "release", "exhale")]}]},
         "resonance": _breathing("resonance", "Resonance breathing 6/min",
                                 (("inhale", 4000), ("exhale", 6000)), 30),
@@ -101,7 +103,8 @@ NAMES = ("kegel", "kegel-10", "flicks", "endurance", "reverse-kegel", "resonance
 def spec(name):
     s = _specs().get(name)
     if s is None:
-        raise program.ProgramError(["program %r not found; built-ins: %s" % (name, ", ".join(NAMES))])
+        raise program.ProgramError(["program %r not found; built-ins: %s"
+                                    % (name, ", ".join(NAMES))])
     return s
 
 

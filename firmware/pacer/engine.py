@@ -9,7 +9,7 @@ allocates nothing: state is ints and preallocated arrays, events go to a ring of
 from array import array
 
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x
@@ -20,9 +20,20 @@ from pacer.baseline import Baseline
 from pacer.cue import PAT_DONE, PAT_FAULT, PAT_REACHED, PAT_TENSION, Cue
 from pacer.mvc import Calibration
 from pacer.pressure import PressureFilter
-from pacer.program import M_FLICK, M_RELEASE, M_REST, R_BASELINE, R_MVC, is_contraction
-from pacer.program import is_relaxing, is_rep
-from pacer.rep import HOLD, IDLE, RELAX, RepScorer
+from pacer.program import (
+    M_FLICK,
+    M_RELEASE,
+    M_REST,
+    R_BASELINE,
+    R_MVC,
+    is_contraction,
+    is_relaxing,
+    is_rep,
+)
+from pacer.rep import HOLD as STAGE_HOLD
+from pacer.rep import IDLE as STAGE_IDLE
+from pacer.rep import RELAX as STAGE_RELAX
+from pacer.rep import RepScorer
 from pacer.watch import Watch
 
 IDLE = const(0)
@@ -260,7 +271,7 @@ class Engine:
         if prev >= 0:
             self._leave(prev, t)
         # a rep is reported when its relax step ends, before the next phase is announced
-        if sc.stage == RELAX or (sc.stage == HOLD and not is_relaxing(m)):
+        if sc.stage == STAGE_RELAX or (sc.stage == STAGE_HOLD and not is_relaxing(m)):
             self._finish_rep(t)
         self.step = i
         off = self.q.push(ev.PHASE, t)
@@ -284,7 +295,7 @@ class Engine:
             if not self.base.zeroed:
                 flags |= ev.F_UNSETTLED
             sc.begin(ps, i, m, tl.dur_ms[i], self.target, self.base.value, flags, self.abd)
-        elif sc.stage == HOLD:
+        elif sc.stage == STAGE_HOLD:
             sc.begin_relax(ps, tl.dur_ms[i], self.cal.share(self.s.relax_pct, self.s.relax_min_cp))
         if tl.role[i] == R_BASELINE and self.baseline_steps:
             self.post_sum = 0
@@ -312,7 +323,7 @@ class Engine:
 
     def _finish_rep(self, t):
         sc = self.scorer
-        if sc.stage == IDLE:
+        if sc.stage == STAGE_IDLE:
             return
         has_abd = self.has_abd
         sc.finish(self.q, t, has_abd)
@@ -349,7 +360,7 @@ class Engine:
                 self.range_fault = True
                 self.faults += 1
                 self._fault_event(t, ev.FAULT_OVER_RANGE, 1)
-            if self.scorer.stage != IDLE:
+            if self.scorer.stage != STAGE_IDLE:
                 self.scorer.flags |= ev.F_CLIPPED
             self.mvc_clean = False
             return

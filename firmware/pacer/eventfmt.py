@@ -41,7 +41,8 @@ def event_line(buf, off, t0=0, summary=None, program=""):
     head = '{"t_ms": %d, "type": "%s"' % (t, ev.TYPE_NAMES[kind])
     if kind == ev.PHASE:
         role = ROLES[buf[a + 3]]
-        return head + ', "step": %d, "breath": "%s", "muscle": "%s", "role": %s, "duration_ms": %d}' % (
+        return head + (', "step": %d, "breath": "%s", "muscle": "%s", "role": %s, '
+                       '"duration_ms": %d}') % (
             buf[a], BREATHS[buf[a + 1]], MUSCLES[buf[a + 2]], ('"%s"' % role) if role else "null",
             buf[a + 4])
     if kind == ev.REP:

@@ -6,7 +6,7 @@ below. The shell drains the ring and formats (pacer.eventfmt) where allocating i
 from array import array
 
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x
@@ -42,8 +42,9 @@ FAULT_BUSY_TIMEOUT = const(5)
 FAULT_NOT_READY = const(6)
 FAULT_LEAK = const(7)
 FAULT_UNSETTLED = const(8)
+FAULT_INTEGRITY = const(9)
 FAULT_NAMES = ("", "disconnected", "over_range", "stuck", "bus_error", "busy_timeout", "not_ready",
-               "leak", "unsettled")
+               "leak", "unsettled", "integrity")
 
 FLAG_NAMES = ("cough", "bearing_down", "abdominal", "clipped", "fault", "early_release",
               "late_release", "no_relax", "weak", "missed", "uncalibrated", "unsettled")

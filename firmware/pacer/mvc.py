@@ -5,7 +5,7 @@ a fraction of it; an MVC below the floor is treated as the floor so no division 
 collapses to zero (anchors section 9, case 13).
 """
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x

@@ -6,7 +6,7 @@ sample interval, so any sample rate and timestamp jitter give the same time cons
 constant keeps the feedback path well inside the 60 ms people notice (anchors section 5).
 """
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x

@@ -6,7 +6,8 @@ Spec format (also the JSON accepted for custom programs)::
     {"name": "my-kegel", "title": "optional", "blocks": [
         {"steps": [{"s": 10, "muscle": "rest", "role": "baseline"}]},
         {"sets": 3, "reps": 10, "set_rest_s": 60,
-         "steps": [{"s": 5, "muscle": "squeeze"}, {"s": 5, "breath": "inhale", "muscle": "release"}]}]}
+         "steps": [{"s": 5, "muscle": "squeeze"},
+                   {"s": 5, "breath": "inhale", "muscle": "release"}]}]}
 
 A step's duration is "s" (seconds, may be fractional) or "ms" (integer). Breath defaults to "free",
 muscle to "rest", role to none. After every set but the last of a block a rest step of set_rest_s
@@ -76,7 +77,8 @@ def _is_num(v):
 def _int(spec, key, default, lo, hi, where, errors):
     v = spec.get(key, default)
     if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
-        errors.append("%s.%s: must be a whole number from %d to %d, got %r" % (where, key, lo, hi, v))
+        errors.append("%s.%s: must be a whole number from %d to %d, got %r"
+                      % (where, key, lo, hi, v))
         return default
     return v
 
@@ -86,7 +88,8 @@ def _duration(spec, where, errors, key_s="s", key_ms="ms", lo=MIN_STEP_MS, hi=MA
     if key_ms in spec:
         v = spec[key_ms]
         if not isinstance(v, int) or isinstance(v, bool):
-            errors.append("%s.%s: must be a whole number of milliseconds, got %r" % (where, key_ms, v))
+            errors.append("%s.%s: must be a whole number of milliseconds, got %r"
+                          % (where, key_ms, v))
             return 0
         ms = v
         shown = "%s.%s" % (where, key_ms)
@@ -106,7 +109,8 @@ def _duration(spec, where, errors, key_s="s", key_ms="ms", lo=MIN_STEP_MS, hi=MA
     else:
         return 0
     if ms < lo or ms > hi:
-        errors.append("%s: must be from %g to %g seconds, got %r" % (shown, lo / 1000, hi / 1000, v))
+        errors.append("%s: must be from %g to %g seconds, got %r"
+                      % (shown, lo / 1000, hi / 1000, v))
         return 0
     return ms
 

@@ -5,7 +5,7 @@ window is the step after it. Samples inside a cough window never count toward ti
 the peak, so a cough or a spike cannot rescue a missed rep.
 """
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x
@@ -18,6 +18,7 @@ _RELAX_CONFIRM_MS = const(300)
 _LATE_RELAX_MS = const(2000)
 _FLICKHOLD_MS = const(100)
 _FATIGUE_MIN_MS = const(20000)
+_ABD_MIN_CP = const(300)
 IDLE = const(0)
 HOLD = const(1)
 RELAX = const(2)
@@ -139,9 +140,10 @@ class RepScorer:
         abd_rise = ev.NONE
         if has_abd:
             abd_rise = self.abd_peak - self.abd0
-            if rise > 0 and abd_rise * 100 >= rise * s.bear_ratio_pct:
+            # a missed rep with a breath's worth of abdominal movement is not bearing down
+            if abd_rise >= _ABD_MIN_CP and abd_rise * 100 >= rise * s.bear_ratio_pct:
                 flags |= ev.F_BEARING_DOWN
-            elif rise > 0 and abd_rise * 2 >= rise:
+            elif abd_rise >= _ABD_MIN_CP and abd_rise * 2 >= rise:
                 flags |= ev.F_ABDOMINAL
         if self.relax < 0:
             flags |= ev.F_NO_RELAX

@@ -20,7 +20,7 @@ FIELDS = {
     "sensor_max_cmH2O": (102.0, 10.0, 1000.0, "readings at or above are over range (clipped)"),
     "default_mvc_cmH2O": (20.0, 3.0, 150.0, "MVC used before any calibration"),
     "leak_limit_cmH2O": (10.0, 2.0, 50.0, "baseline drift past this raises a leak fault"),
-    "cough_rise_cmH2O": (20.0, 5.0, 100.0, "a rise this large within 120 ms is a cough, not a squeeze"),
+    "cough_rise_cmH2O": (20.0, 5.0, 100.0, "a rise this large within 120 ms is a cough"),
     "bear_ratio_pct": (100, 30, 300, "abdominal rise >= this % of pelvic rise is bearing down"),
     "vibration_pct": (70, 0, 100, "vibration strength"),
     "brightness_pct": (80, 5, 100, "LED brightness"),
@@ -54,7 +54,8 @@ def check(values):
                 errors.append("%s: must be true or false, got %r" % (k, v))
                 clean[k] = default
         elif not _num(v) or v < lo or v > hi:
-            errors.append("%s: must be a number from %s to %s (%s), got %r" % (k, lo, hi, FIELDS[k][3], v))
+            errors.append("%s: must be a number from %s to %s (%s), got %r"
+                          % (k, lo, hi, FIELDS[k][3], v))
             clean[k] = default
         elif isinstance(default, int) and not isinstance(default, bool):
             clean[k] = int(v)

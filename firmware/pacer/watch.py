@@ -4,7 +4,7 @@ Each alarm fires once when its condition has lasted long enough and re-arms only
 condition has cleared, so a person who stays tense is told, not nagged every tick.
 """
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x

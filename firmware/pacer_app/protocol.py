@@ -38,7 +38,7 @@ import json
 from pacer.program import ProgramError, build
 
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x
@@ -86,7 +86,7 @@ def _check_json(v, depth, what):
     if depth > _JSON_DEPTH:
         raise ValueError("%s: nested more than %d deep" % (what, _JSON_DEPTH))
     if isinstance(v, float) and (v != v or v - v != 0):
-        raise ValueError("%s: NaN and infinity are not numbers this device accepts" % what)
+        raise ValueError("%s: NaN and infinity are not accepted; send a finite number" % what)
     if (isinstance(v, int) or isinstance(v, float)) and not isinstance(v, bool) \
             and (v > NUM_LIMIT or v < -NUM_LIMIT):
         raise ValueError("%s: %s is out of range; numbers must be within +-%d"
@@ -153,7 +153,6 @@ class Protocol:
         self._n = 0
         self._over = False     # the current line passed MAX_LINE: drop it up to its newline
         self._ctrl = False     # the current line holds control bytes
-        self._cr = False       # last byte was CR, so a following LF ends nothing
         self.inject = False
         self._last_t = -1
         self._cmd = ""
@@ -184,15 +183,11 @@ class Protocol:
         for i in range(n):
             c = data[i]
             if c == 10 or c == 13:
-                if c == 10 and self._cr:
-                    self._cr = False
-                    continue
-                self._cr = c == 13
+                # CR, LF or CRLF: the LF of a CRLF ends an empty line, and empty lines are skipped
                 self._n = k
                 self._end_line()
                 k = 0
                 continue
-            self._cr = False
             if k < MAX_LINE:
                 buf[k] = c
                 k += 1
@@ -299,9 +294,10 @@ class Protocol:
         if close is not None:
             close()
         self._cmd = "sessions get"
-        if exc is not None:
+        why = _one_line(exc) if exc is not None else getattr(src, "error", None)
+        if why:
             self._error(self._cmd, "session %d: reading stopped after %d records: %s"
-                        % (self._sid, self._count, _one_line(exc)))
+                        % (self._sid, self._count, why))
             return
         self._reply({"id": self._sid, "records": self._count, "bad": getattr(src, "bad", 0),
                      "torn": getattr(src, "torn", 0)})
@@ -370,7 +366,8 @@ class Protocol:
             return
         key, text = _split(arg)
         if not text:
-            raise ValueError("config set needs KEY and a JSON value, e.g. config set vibration_pct 50")
+            raise ValueError("config set needs KEY and a JSON value, "
+                             "e.g. config set vibration_pct 50")
         key = self._key(key)
         value = loads(text, key)
         r = self.device.config_set(key, value)
@@ -477,6 +474,10 @@ def _clamp16(v):
     return -32768 if v < -32768 else (32767 if v > 32767 else v)
 
 
+def _nowhere(mv):
+    return None  # no port: every frame counts as dropped
+
+
 class Telemetry:
     """Telemetry frames formatted into one preallocated buffer: no allocation per frame.
 
@@ -489,7 +490,7 @@ class Telemetry:
         # both frame lengths get their view now: slicing a memoryview later would allocate
         self._short = mv[:_SHORT]
         self._long = mv
-        self._write = write
+        self._write = write or _nowhere
         self._ready = ready
         self.seq = 0
         self.sent = 0

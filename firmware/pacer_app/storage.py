@@ -32,7 +32,7 @@ from array import array
 from pacer import settings as _settings
 
 try:
-    from micropython import const
+    from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython
     def const(x):
         return x
@@ -282,6 +282,7 @@ class Store:
         self.logging = False          # False once a write failed: the rest of the session is lost
         self.dropped = 0              # records not logged in this session
         self._pending = []
+        self._summary = {}            # id -> (size, has_summary): a listing reads changed logs only
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -372,7 +373,8 @@ class Store:
             if keep_bak and self._load_json(path) is not None:
                 self.os.rename(path, base + ".bak")
             self.os.rename(tmp, path)
-        except OSError as e:
+        except OSError as e:  # littlefs can run out of space for the rename's metadata too
+            self._remove(tmp)
             return _oserr(e)
         return None
 
@@ -420,25 +422,26 @@ class Store:
         self.config = clean
         return []
 
+    def _loaded(self):
+        cfg = self.config
+        return self.load_config()[0] if cfg is None else cfg
+
     def config_get(self, key=None):
         """One setting, or a copy of all of them. Raises ValueError for an unknown key."""
-        if self.config is None:
-            self.load_config()
+        cfg = self._loaded()
         if key is None:
-            return dict(self.config)
-        if key not in self.config:
+            return dict(cfg)
+        if key not in cfg:
             raise ValueError("unknown setting %s; settings are: %s"
-                             % (_show(key), ", ".join(sorted(self.config))))
-        return self.config[key]
+                             % (_show(key), ", ".join(sorted(cfg))))
+        return cfg[key]
 
     def config_set(self, key, value):
         """Change one setting and save. Returns [] when saved, else the error lines."""
-        if self.config is None:
-            self.load_config()
-        if key not in self.config:
-            return ["%s: unknown setting; settings are: %s"
-                    % (_show(key), ", ".join(sorted(self.config)))]
-        new = dict(self.config)
+        cfg = self._loaded()
+        if key not in cfg:
+            return ["%s: unknown setting; settings are: %s" % (_show(key), ", ".join(sorted(cfg)))]
+        new = dict(cfg)
         new[key] = value
         return self.save_config(new)
 
@@ -568,6 +571,7 @@ class Store:
             return None
         self.session = sid
         self.logging = True
+        self._summary.pop(sid, None)  # an id freed by deleting the newest log comes back
         self.append(header if isinstance(header, str) else json.dumps(header))
         return sid if self.flush() else None
 
@@ -584,7 +588,8 @@ class Store:
         rec = record(line)
         if len(rec) > _MAX_RECORD:
             self.dropped += 1
-            self._warn("session %d: a %d-byte record was too long to log" % (self.session, len(rec)))
+            self._warn("session %d: a %d-byte record was too long to log"
+                       % (self.session, len(rec)))
             return False
         self._pending.append(rec)
         return True
@@ -618,10 +623,15 @@ class Store:
     def sessions(self):
         """[(id, size_bytes, has_summary)] oldest first."""
         out = []
+        known = {}
         for sid in self._session_ids():
             path = self._spath(sid)
             size = self._size(path)
-            out.append((sid, size, self._has_summary(path, size)))
+            hit = self._summary.get(sid)
+            has = hit[1] if hit is not None and hit[0] == size else self._has_summary(path, size)
+            known[sid] = (size, has)
+            out.append((sid, size, has))
+        self._summary = known
         return out
 
     def _has_summary(self, path, size):

@@ -1,26 +1,37 @@
 """The few MicroPython built-ins the drivers need, with CPython fallbacks for host tests."""
+import time as _time
+
 try:
-    from micropython import const
+    import micropython as _mp
+
+    const = _mp.const
 except ImportError:
 
-    def const(x):
+    def _const(x):
         return x
 
+    const = _const
 
-try:
-    from time import sleep_us, ticks_add, ticks_diff
-except ImportError:
+if hasattr(_time, "ticks_diff"):
+    ticks_diff = _time.ticks_diff
+    ticks_add = _time.ticks_add
+    sleep_us = _time.sleep_us
+else:
     # Same wrap as MicroPython's 32-bit ports (ticks period 2**30), so host tests exercise the
     # wrap-around the board will see after 12.4 days of ticks_ms.
     _PERIOD = 1 << 30
     _HALF = 1 << 29
 
-    def ticks_diff(a, b):
+    def _ticks_diff(a, b):
         return ((a - b + _HALF) & (_PERIOD - 1)) - _HALF
 
-    def ticks_add(a, d):
+    def _ticks_add(a, d):
         return (a + d) & (_PERIOD - 1)
 
-    def sleep_us(us):
-        # Only bus recovery sleeps, and host tests drive virtual pins, so waiting is pointless.
+    def _sleep_us(us):
+        # Only bus recovery sleeps, and host tests drive virtual pins: waiting is pointless.
         pass
+
+    ticks_diff = _ticks_diff
+    ticks_add = _ticks_add
+    sleep_us = _sleep_us

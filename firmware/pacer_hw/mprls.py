@@ -41,9 +41,8 @@ class MPRLS(PressureSensor):
         self._busy = False
         self._t0 = 0
         # cp per count = pmax * 7030.696 / (0.8 * 2**24)
-        super().__init__(
-            pmax_psi * _CP_PER_PSI_X1000 * 10, 8 * (1 << 24) * 1000, 1 << 24, 0, stuck_n, retries, True
-        )
+        super().__init__(pmax_psi * _CP_PER_PSI_X1000 * 10, 8 * (1 << 24) * 1000, 1 << 24, 0,
+                         stuck_n, retries, True)
 
     def _start(self, t_ms):
         self._i2c.writeto(self._addr, _CMD)

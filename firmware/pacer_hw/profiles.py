@@ -85,8 +85,10 @@ def _pico_w():
 
 def _pico2():
     p = _pico_family("pico2", "rp2350", "armv7m", 4, 16777)
-    p["pressure"] = {"type": "hx710b", "sck": 2, "dout": 3, "rate": 40, "counts_per_cmh2o": 79000}
-    p["abdominal"] = {"type": "hx710b", "sck": 10, "dout": 11, "rate": 40, "counts_per_cmh2o": 79000}
+    p["pressure"] = {"type": "hx710b", "sck": 2, "dout": 3, "rate": 40,
+                     "counts_per_cmh2o": 79000}
+    p["abdominal"] = {"type": "hx710b", "sck": 10, "dout": 11, "rate": 40,
+                      "counts_per_cmh2o": 79000}
     p["pixel"] = 16
     p["notes"] = "HX710B module (MPS20N0040D-type bridge, 3.3 V); WS2812 from 3.3 V"
     return p
@@ -100,8 +102,10 @@ def _esp32():
         "arch": "xtensawin",
         "flash_mb": 4,
         "wdt_max_ms": 60000,
-        "pressure": {"type": "bmp280", "i2c": 0, "sda": 21, "scl": 22, "addr": 0x76, "freq": 400000},
-        "abdominal": {"type": "bmp280", "i2c": 0, "sda": 21, "scl": 22, "addr": 0x77, "freq": 400000},
+        "pressure": {"type": "bmp280", "i2c": 0, "sda": 21, "scl": 22, "addr": 0x76,
+                     "freq": 400000},
+        "abdominal": {"type": "bmp280", "i2c": 0, "sda": 21, "scl": 22, "addr": 0x77,
+                      "freq": 400000},
         "led": 25,
         "pixel": None,
         "motor": 26,
@@ -114,7 +118,7 @@ def _esp32():
             "full_mv": 3100,
             "atten": "ATTN_11DB",
             "pins": (32, 33, 34, 35, 36, 37, 38, 39),
-            "note": "ADC1 only; nonlinear, use factory-calibrated read_uv; 11 dB linear ~0.15-2.45 V",
+            "note": "ADC1 only; nonlinear: use calibrated read_uv; 11 dB linear ~0.15-2.45 V",
         },
         "vsense": {"pin": 35, "mult": 2},
         "notes": "ESP32-WROOM-32 DevKitC; BMP280 SDO low = 0x76, high = 0x77 (abdominal)",

@@ -133,7 +133,7 @@ def run(args):
     sidecar = truth_path(out)
     try:
         _write(out, trace.write_csv)
-        _write(sidecar, lambda f: f.write(trace.truth_json()))
+        _write(sidecar, trace.write_truth)
     except OSError as e:
         raise CliError("cannot write %s: %s" % (e.filename or out, e.strerror or e))
     print("wrote %s and %s: %s" % (out, sidecar, trace.summary()))

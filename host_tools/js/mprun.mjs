@@ -31,6 +31,7 @@ function writeErr(buf) {
 }
 function finish(code, status) {
   out.flush();
+  err.flush();
   writeErr(Buffer.from((errLastByte === 10 ? "" : "\n") + STATUS + JSON.stringify(status) + "\n"));
   process.exit(code);
 }
@@ -203,13 +204,16 @@ async function main() {
   await mp.runPythonAsync("exec(__mpvm_compile)");
   await mp.runPythonAsync("if __mpvm_code is not None:\n    await exec(__mpvm_run)\n");
   growthLocked = false;
-  out.flush();
-  err.flush();
   mp.runPython("__mpvm_r = __mpvm_box[0] is not None");
   if (mp.globals.get("__mpvm_r")) {
     mp.runPython(FORMAT);
-    const [type, tb0] = mp.globals.get("__mpvm_r").split("\x04");
-    const tb = tb0.split("\n").filter((l) => !l.startsWith('  File "<mpvm>"')).join("\n");
+    const text = mp.globals.get("__mpvm_r");
+    const type = text.slice(0, text.indexOf("\x04"));
+    const tb = text
+      .slice(type.length + 1)
+      .split("\n")
+      .filter((l) => !l.startsWith('  File "<mpvm>"'))
+      .join("\n");
     return finish(1, { ok: false, type, message: splitTraceback(type, tb), traceback: tb });
   }
   finish(0, { ok: true });

@@ -17,6 +17,8 @@ except ImportError:
     sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "firmware"))
 
-from .trace import simulate, Trace, truth_path, HEADER
-from .sampler import Sampler
 from . import personas, sensors
+from .sampler import Sampler
+from .trace import HEADER, Trace, simulate, truth_path
+
+__all__ = ["HEADER", "Sampler", "Trace", "personas", "sensors", "simulate", "truth_path"]

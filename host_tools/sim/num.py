@@ -14,14 +14,14 @@ def scaled(x, scale):
 
 def fixed(n, places):
     """Text of the scaled int n with the given number of decimals, e.g. fixed(-105, 2) -> -1.05."""
+    if n < 0:
+        return "-" + fixed(-n, places)
     q = _POW10[places]
-    sign = "-" if n < 0 else ""
-    n = -n if n < 0 else n
-    frac = str(n % q)
-    return sign + str(n // q) + "." + "0" * (places - len(frac)) + frac
+    return _FORMATS[places] % (n // q, n % q)
 
 
 _POW10 = (1, 10, 100, 1000, 10000)
+_FORMATS = ("%d", "%d.%01d", "%d.%02d", "%d.%03d", "%d.%04d")
 
 
 class Dec:
@@ -37,13 +37,79 @@ def _str(s):
 
 
 def _scalar(v):
-    return not (isinstance(v, Obj) or isinstance(v, list) or isinstance(v, tuple))
+    return not (isinstance(v, Obj) or isinstance(v, list) or isinstance(v, tuple)
+                or isinstance(v, Rows))
 
 
-def dumps(v, indent=""):
+class Rows:
+    """A JSON list whose items are made one at a time while it is written (one per line)."""
+
+    def __init__(self, make, items):
+        self.make = make
+        self.items = items
+
+    def __iter__(self):
+        for x in self.items:
+            yield self.make(x)
+
+
+def dumps(v):
     """JSON text for None, bool, int, str, Dec, lists, and objects given as Obj (ordered pairs):
     dicts are avoided so the key order is the same on both runtimes. Lists of scalars, and flat
     objects inside lists, are written on one line."""
+    parts = []
+    dump(v, parts.append)
+    return "".join(parts)
+
+
+def dump(v, write, indent=""):
+    """dumps() in pieces through write(str): a long truth record never has to fit in one string
+    (it may not, in the board VM's heap)."""
+    if isinstance(v, Obj):
+        if not v.pairs:
+            write("{}")
+            return
+        inner = indent + "  "
+        sep = "{\n"
+        for k, x in v.pairs:
+            write(sep + inner + _str(k) + ": ")
+            dump(x, write, inner)
+            sep = ",\n"
+        write("\n" + indent + "}")
+    elif isinstance(v, list) or isinstance(v, tuple) or isinstance(v, Rows):
+        flat = not isinstance(v, Rows)
+        if flat:
+            for x in v:
+                if not _scalar(x):
+                    flat = False
+        if flat:
+            write("[" + ", ".join([_scalar_text(x) for x in v]) + "]")
+            return
+        inner = indent + "  "
+        sep = "[\n"
+        for x in v:
+            write(sep + inner)
+            if isinstance(x, Obj) and _flat(x):
+                write("{" + ", ".join([_str(k) + ": " + _scalar_text(y) for k, y in x.pairs]) + "}")
+            else:
+                dump(x, write, inner)
+            sep = ",\n"
+        if sep == "[\n":
+            write("[]")
+        else:
+            write("\n" + indent + "]")
+    else:
+        write(_scalar_text(v))
+
+
+def _flat(obj):
+    for _k, x in obj.pairs:
+        if not _scalar(x):
+            return False
+    return True
+
+
+def _scalar_text(v):
     if v is None:
         return "null"
     if v is True:
@@ -56,32 +122,7 @@ def dumps(v, indent=""):
         return str(v)
     if isinstance(v, str):
         return _str(v)
-    inner = indent + "  "
-    if isinstance(v, Obj):
-        if not v.pairs:
-            return "{}"
-        parts = [inner + _str(k) + ": " + dumps(x, inner) for k, x in v.pairs]
-        return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
-    if isinstance(v, list) or isinstance(v, tuple):
-        flat = True
-        for x in v:
-            if not _scalar(x):
-                flat = False
-        if flat:
-            return "[" + ", ".join([dumps(x) for x in v]) + "]"
-        return "[\n" + ",\n".join([inner + _line(x, inner) for x in v]) + "\n" + indent + "]"
     raise TypeError("cannot write %r as JSON" % (v,))
-
-
-def _line(v, indent):
-    if isinstance(v, Obj):
-        flat = True
-        for k, x in v.pairs:
-            if not _scalar(x):
-                flat = False
-        if flat:
-            return "{" + ", ".join([_str(k) + ": " + dumps(x) for k, x in v.pairs]) + "}"
-    return dumps(v, indent)
 
 
 class Obj:

@@ -5,8 +5,18 @@ is polled. Every update is a backward-Euler or slew step made of + - * / only (n
 CPython and MicroPython compute bit-identical states. Pressures here are in cmH2O on the body's
 own scale; the probe gain is applied by the sampler.
 """
-from pacer.program import (B_FREE, B_INHALE, B_HOLD, B_EXHALE, M_FLICK, M_MAX, M_DROP,
-                            MUSCLES, is_contraction, is_rep)
+from pacer.program import (
+    B_EXHALE,
+    B_FREE,
+    B_HOLD,
+    B_INHALE,
+    M_DROP,
+    M_FLICK,
+    M_MAX,
+    MUSCLES,
+    is_contraction,
+    is_rep,
+)
 
 TICK_MS = 10
 _DT = TICK_MS / 1000.0

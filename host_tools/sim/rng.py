@@ -29,38 +29,57 @@ def _avalanche(x):
 
 
 class Rng:
+    """xorshift32 (13, 17, 5), kept as two 16-bit halves: on 32-bit MicroPython ints above 2**30
+    are heap objects, and the halves keep every intermediate a small int (no allocation)."""
+
     def __init__(self, seed, stream=0):
         x = _avalanche((seed & _M32) ^ _avalanche(stream * 0x9E3779B9 & _M32))
-        self.x = x if x else 0x6D2B79F5
+        x = x if x else 0x6D2B79F5
+        self.h = x >> 16
+        self.l = x & 0xFFFF
+
+    def _next(self):
+        hi = self.h
+        lo = self.l
+        # x ^= x << 13
+        hi ^= ((hi << 13) | (lo >> 3)) & 0xFFFF
+        lo ^= (lo << 13) & 0xFFFF
+        # x ^= x >> 17
+        lo ^= hi >> 1
+        # x ^= x << 5
+        hi ^= ((hi << 5) | (lo >> 11)) & 0xFFFF
+        lo ^= (lo << 5) & 0xFFFF
+        self.h = hi
+        self.l = lo
 
     def u32(self):
-        x = self.x
-        x ^= (x << 13) & _M32
-        x ^= x >> 17
-        x ^= (x << 5) & _M32
-        self.x = x
-        return x
+        self._next()
+        return (self.h << 16) | self.l
 
     def random(self):
         """Uniform in [0, 1)."""
-        return self.u32() * _INV32
+        self._next()
+        return (self.h * 65536.0 + self.l) * _INV32
 
     def uniform(self, lo, hi):
-        return lo + (hi - lo) * (self.u32() * _INV32)
+        return lo + (hi - lo) * self.random()
 
     def randint(self, lo, hi):
-        """Uniform integer in lo..hi inclusive."""
-        return lo + self.u32() % (hi - lo + 1)
+        """Uniform integer in lo..hi inclusive (a span below 16384)."""
+        n = hi - lo + 1
+        self._next()
+        return lo + ((self.h % n) * 65536 + self.l) % n
 
     def chance(self, p):
-        return p > 0 and self.u32() * _INV32 < p
+        return p > 0 and self.random() < p
 
     def gauss(self, mu, sigma):
         # Sum of four uniforms (Irwin-Hall) instead of Box-Muller: Box-Muller needs log and cos,
         # whose last bits differ between runtimes. Tails stop at 3.5 sd, fine for sensor noise.
-        a = self.u32()
-        b = self.u32()
-        s = (a >> 16) + (a & 0xFFFF) + (b >> 16) + (b & 0xFFFF)
+        self._next()
+        s = self.h + self.l
+        self._next()
+        s += self.h + self.l
         return mu + sigma * ((s - _GAUSS_MEAN) * _GAUSS_SCALE)
 
     def band(self, v):

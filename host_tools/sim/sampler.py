@@ -7,10 +7,11 @@ After each sample() the truth for that instant is in s.true_cmH2O, s.activation 
 s.artifact (ARTIFACT_* code), s.step and s.status (STATUS_* code).
 """
 from pacer.program import B_FREE, M_REST
+
 from . import personas
 from . import rng as _rng
-from .person import Person, TICK_MS
-from .sensors import Sensor, NONE
+from .person import TICK_MS, Person
+from .sensors import NONE, Sensor
 from .truth import RepBook
 
 ARTIFACT_NONE = 0
@@ -31,7 +32,7 @@ _FAULT_STATUS = (STATUS_DISCONNECTED, STATUS_SATURATED, STATUS_STUCK, STATUS_BUS
 
 # Motor switching noise: the reading steps by the sensor's motor_step and gets noisier.
 _MOTOR_NOISE = 2.0
-_NEVER = 1 << 62
+_NEVER = 0x3FFFFFFF  # the largest small int on 32-bit MicroPython: no long-int compares
 
 
 class FaultError(ValueError):
@@ -45,19 +46,26 @@ def parse_faults(faults):
     for f in faults or ():
         if isinstance(f, dict):
             f = (f.get("kind"), f.get("at_ms"), f.get("ms"), f.get("p", 1.0))
-        if len(f) < 3 or f[0] not in FAULT_KINDS:
-            raise FaultError("fault %s: kind must be one of %s"
-                             % (f[0] if f else f, ", ".join(FAULT_KINDS)))
-        if not isinstance(f[1], int) or not isinstance(f[2], int) or f[1] < 0 or f[2] <= 0:
-            raise FaultError("fault %s: start and duration must be whole ms, duration > 0" % f[0])
+        kind = f[0] if len(f) else None
+        if len(f) < 3 or kind not in FAULT_KINDS:
+            raise FaultError("fault %s: kind must be one of %s" % (kind, ", ".join(FAULT_KINDS)))
+        at = f[1]
+        ms = f[2]
         p = f[3] if len(f) > 3 else 1.0
-        if not (0.0 <= p <= 1.0):
-            raise FaultError("fault %s: p (share of samples lost) must be 0 to 1" % f[0])
-        out.append((_FAULT_STATUS[FAULT_KINDS.index(f[0])], f[1], f[1] + f[2], p, f[0]))
+        if not isinstance(at, int) or not isinstance(ms, int) or at < 0 or ms <= 0:
+            raise FaultError("fault %s: start and duration must be whole ms, duration > 0" % kind)
+        if not isinstance(p, (int, float)) or not (0.0 <= p <= 1.0):
+            raise FaultError("fault %s: p (share of samples lost) must be 0 to 1" % kind)
+        out.append((_FAULT_STATUS[FAULT_KINDS.index(kind)], at, at + ms, p, kind))
     return out
 
 
 class Sampler:
+    """persona: a name or a dict from personas.get(); sensor: a sensors.NAMES model, or None
+    for the physical probe pressure (no noise, quantisation, spikes or motor noise: for a host
+    that models the sensor itself); faults: see parse_faults(); timeline: a pacer Timeline the
+    person follows, or None to drive them with set_cue(); overrides: persona parameter changes."""
+
     def __init__(self, persona, seed, sensor=None, abdominal=True, faults=None, timeline=None,
                  overrides=None):
         params = personas.get(persona, overrides) if isinstance(persona, str) else persona
@@ -82,6 +90,8 @@ class Sampler:
         self._last_spike = False
         self.thermal = 0.0
         self._thermal_amp = v["thermal"]
+        self._gain_tx = v["gain"] * v["iap_tx"]
+        self._leak = v["leak"] / 60000.0   # cmH2O per ms
         self._k_thermal = (TICK_MS / 1000.0) / (v["thermal_tau_s"] + TICK_MS / 1000.0)
         self.t = 0
         self.true_cmH2O = v["rest"]
@@ -122,6 +132,8 @@ class Sampler:
 
     def _timeline_cues(self, t):
         tl = self.timeline
+        if tl is None:
+            return
         while self._next < tl.n and tl.start_ms[self._next] <= t:
             i = self._next
             self._cue(tl.start_ms[i], tl.breath[i], tl.muscle[i], i, tl.dur_ms[i])
@@ -154,9 +166,9 @@ class Sampler:
             self._tick(self.t)
 
     def _shown_step(self, t):
-        if self.external:
-            return self.step
         tl = self.timeline
+        if self.external or tl is None:
+            return self.step
         i = self._shown
         while i + 1 < tl.n and tl.start_ms[i + 1] <= t:
             i += 1
@@ -176,7 +188,7 @@ class Sampler:
         self._advance(t_ms)
         v = self.values
         p = self.person
-        gain_tx = v["gain"] * v["iap_tx"]
+        gain_tx = self._gain_tx
         true = v["rest"] + v["gain"] * p.muscle + gain_tx * p.breath_iap
         art_iap = p.cough_iap + p.bear_iap
         self.true_cmH2O = true
@@ -191,7 +203,9 @@ class Sampler:
             art = ARTIFACT_COUGH
         sensor = self.sensor
         noise = v["noise"]
-        meas = true + gain_tx * art_iap + self.thermal - v["leak"] * t_ms / 60000.0
+        meas = true + gain_tx * art_iap + self.thermal
+        if self._leak:
+            meas -= self._leak * t_ms
         if self.motor:
             meas += sensor.motor_step
             noise *= _MOTOR_NOISE
@@ -199,7 +213,7 @@ class Sampler:
         status = fault[0] if fault else STATUS_OK
         if fault is None or status != STATUS_STUCK:
             self._stuck = None
-        if status == STATUS_BUS_ERROR:
+        if fault is not None and status == STATUS_BUS_ERROR:
             if self.noise.chance(fault[3]):
                 self.status = status
                 self.artifact = ARTIFACT_FAULT

@@ -3,12 +3,19 @@
 A Trace is re-iterable and keeps nothing but the rep records: each pass re-runs the simulation
 from the seed (identical every time), so a 30-minute trace fits in the board VM's small heap.
 """
-from . import personas
-from . import sensors
-from .num import scaled, fixed, dumps, Dec, Obj
-from .sampler import Sampler, parse_faults, STATUS_BUS_ERROR, ARTIFACT_SPIKE, ARTIFACT_COUGH, \
-    ARTIFACT_BEAR, ARTIFACT_FAULT, ARTIFACT_MOTOR
-from .truth import RELAX_BAND
+from . import personas, sensors
+from .num import Dec, Obj, Rows, dump, dumps, fixed, scaled
+from .sampler import (
+    ARTIFACT_BEAR,
+    ARTIFACT_COUGH,
+    ARTIFACT_FAULT,
+    ARTIFACT_MOTOR,
+    ARTIFACT_SPIKE,
+    STATUS_BUS_ERROR,
+    Sampler,
+    parse_faults,
+)
+from .truth import RELAX_BAND, Rep
 
 HEADER = "t_ms,pressure_cmH2O,abdominal_cmH2O,true_cmH2O,activation,artifact,step"
 HEADER_NO_ABD = "t_ms,pressure_cmH2O,true_cmH2O,activation,artifact,step"
@@ -20,7 +27,7 @@ FORMAT = "pacer-sim-truth/1"
 class Trace:
     """Iterating gives (t_ms, pressure, abdominal, true, activation, artifact, step) per sample,
     pressures in cmH2O rounded to 0.01 (None: not read), step -1 outside the program. Samples
-    lost to a bus fault are left out. After a full pass, .reps holds the rep truth records."""
+    lost to a bus fault are left out. After a full pass, .reps holds the truth.Rep of each rep."""
 
     def __init__(self, timeline, persona, seed, rate_hz=50, jitter_ms=0, sensor=None,
                  abdominal=True, faults=None, overrides=None):
@@ -46,7 +53,7 @@ class Trace:
     def _times(self):
         jit = None
         if self.jitter_ms:
-            from .rng import Rng, JITTER
+            from .rng import JITTER, Rng
             jit = Rng(self.seed, JITTER)
         total = self.timeline.total_ms
         k = 0
@@ -80,7 +87,7 @@ class Trace:
                    scaled(s.activation, 1000), s.artifact, s.step)
         s.finish(self.timeline.total_ms)
         self.samples = n
-        self.reps = s.book.records()
+        self.reps = s.book.reps
 
     def __iter__(self):
         for t, p, a, tr, act, art, step in self.rows():
@@ -104,15 +111,19 @@ class Trace:
         for line in self.lines():
             f.write(line + "\n")
 
-    def _ensure_run(self):
+    def _run(self):
+        """(sampler, rep records) of a completed pass, running one if there was none."""
         if self.reps is None:
             for _ in self.rows():
                 pass
+        s = self.sampler
+        reps = self.reps
+        assert s is not None and reps is not None
+        return s, reps
 
     def truth(self):
         """The truth sidecar as an ordered Obj (runs the simulation if no full pass was made)."""
-        self._ensure_run()
-        s = self.sampler
+        s, reps = self._run()
         v = s.values
         p = self.params
         person = []
@@ -147,7 +158,7 @@ class Trace:
             ("relax_band_cmH2O", Dec(RELAX_BAND)),
             ("artifact_codes", Obj([(str(c), n) for c, n in ARTIFACTS])),
             ("person", Obj(person)),
-            ("reps", self.reps),
+            ("reps", Rows(Rep.obj, reps)),
             ("coughs", [[c[0], c[1]] for c in s.person.coughs]),
             ("faults", faults),
         ])
@@ -155,19 +166,24 @@ class Trace:
     def truth_json(self):
         return dumps(self.truth()) + "\n"
 
+    def write_truth(self, f):
+        """The truth sidecar written piece by piece (same text as truth_json())."""
+        dump(self.truth(), f.write)
+        f.write("\n")
+
     def summary(self):
-        self._ensure_run()
-        v = self.sampler.values
+        s, reps = self._run()
+        v = s.values
         relaxed = 0
-        for r in self.reps:
-            if r.get("relaxed"):
+        for r in reps:
+            if r.relax_ms >= 0:
                 relaxed += 1
         return ("%d samples over %s s, persona %s (seed %d): MVC %s cmH2O, rest %s, %d reps, "
                 "%d relaxed, %d coughs" % (self.samples, fixed(self.timeline.total_ms // 100, 1),
                                            self.params.get("name", "custom"), self.seed,
                                            fixed(scaled(v["mvc"], 10), 1),
-                                           fixed(scaled(v["rest"], 10), 1), len(self.reps), relaxed,
-                                           len(self.sampler.person.coughs)))
+                                           fixed(scaled(v["rest"], 10), 1), len(reps), relaxed,
+                                           len(s.person.coughs)))
 
 
 def simulate(timeline, persona, seed, rate_hz=50, jitter_ms=0, sensor=None, abdominal=True,

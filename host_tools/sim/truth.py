@@ -7,6 +7,7 @@ is within RELAX_BAND of rest. Coughs and bearing down count when they overlap th
 step after it.
 """
 from pacer.program import MUSCLES, is_contraction, is_rep
+
 from .num import Dec, Obj
 
 RELAX_BAND = 1.0  # cmH2O

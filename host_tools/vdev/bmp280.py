@@ -13,15 +13,18 @@ but not modelled.
 Raw values are produced by INVERTING the compensation: a binary search finds the raw code, on
 the grid the oversampling setting gives (16 + osrs - 1 bits), whose compensated value is
 nearest the true pressure. By default the search uses the datasheet's 32-bit integer formula
-(appendix 8.2), written here literally with C's 32-bit wrap-around and independently of the
-firmware's rearranged version, so a driver that implements it right recovers the pressure
-within 1 Pa. The datasheet also gives the double-precision formula (8.1), which the 32-bit one
-follows only to "typically 1 Pa (1-sigma)", about 3 Pa at worst; formula="double" inverts that
-one instead. Searches are cached per (pressure, temperature, oversampling) and noise is added
-as whole raw steps, so steady reads do not allocate.
+(appendix 8.2), written here as in the datasheet, independently of the firmware's version
+(rearranged to stay in small ints), so a driver that implements it right recovers the
+pressure within 1 Pa. A search starts from the double formula solved for the raw value and
+probes a few codes around it: each probe of the integer formula costs ~0.3 KB of big ints
+inside the VM, ~3 KB per new pressure. The datasheet also gives a double-precision formula
+(8.1), which the 32-bit one follows only to "typically 1 Pa (1-sigma)", about 3 Pa at worst;
+formula="double" inverts that one instead. Searches are cached per (pressure, temperature,
+oversampling) and noise is added as whole raw steps, so steady reads do not allocate.
 Faults: busy_forever (measuring never ends, data never updates), stuck (data frozen),
 integrity_fail (trim memory reads 0), saturate (reads as 1200 hPa), nack / disconnect.
 """
+import math
 import struct
 
 from bus import I2CSlave
@@ -59,39 +62,36 @@ def comp_p(cal, adc_p, t_fine):
     return p + (v1 + v2 + p7) / 16.0
 
 
-def _s32(x):
-    x &= 0xFFFFFFFF
-    return x - 0x100000000 if x & 0x80000000 else x
-
-
-def _u32(x):
-    return x & 0xFFFFFFFF
+def t_fine_int32(cal, adc_t):
+    """Datasheet 32-bit temperature compensation: t_fine (temperature * 5120)."""
+    t1, t2, t3 = cal[0], cal[1], cal[2]
+    var1 = (((adc_t >> 3) - (t1 << 1)) * t2) >> 11
+    d = (adc_t >> 4) - t1
+    return var1 + ((((d * d) >> 12) * t3) >> 14)
 
 
 def comp_int32(cal, adc_p, adc_t):
-    """Datasheet 32-bit fixed-point compensation with C semantics; returns (Pa, t_fine)."""
-    t1, t2, t3, p1, p2, p3, p4, p5, p6, p7, p8, p9 = cal
-    var1 = _s32(_s32((adc_t >> 3) - (t1 << 1)) * t2) >> 11
-    d = _s32((adc_t >> 4) - t1)
-    var2 = _s32(_s32(_s32(d * d) >> 12) * t3) >> 14
-    t_fine = _s32(var1 + var2)
-    var1 = _s32((t_fine >> 1) - 64000)
-    q = _s32((var1 >> 2) * (var1 >> 2))
-    var2 = _s32((q >> 11) * p6)
-    var2 = _s32(var2 + _s32(_s32(var1 * p5) << 1))
-    var2 = _s32((var2 >> 2) + _s32(p4 << 16))
-    var1 = _s32(_s32(_s32(p3 * (q >> 13)) >> 3) + (_s32(p2 * var1) >> 1)) >> 18
-    var1 = _s32(_s32((32768 + var1) * p1) >> 15)
+    """Datasheet 32-bit fixed-point compensation (appendix 8.2) as written there; returns
+    (Pa, t_fine). For raw values the chip can produce no 32-bit intermediate overflows, so
+    Python's unbounded ints give the C results without emulating the wrap-around."""
+    p1, p2, p3, p4, p5, p6, p7, p8, p9 = cal[3:]
+    t_fine = t_fine_int32(cal, adc_t)
+    var1 = (t_fine >> 1) - 64000
+    var2 = (((var1 >> 2) * (var1 >> 2)) >> 11) * p6
+    var2 = var2 + ((var1 * p5) << 1)
+    var2 = (var2 >> 2) + (p4 << 16)
+    var1 = (((p3 * (((var1 >> 2) * (var1 >> 2)) >> 13)) >> 3) + ((p2 * var1) >> 1)) >> 18
+    var1 = ((32768 + var1) * p1) >> 15
     if var1 == 0:
         return 0, t_fine
-    p = _u32(_u32(_u32(1048576 - adc_p) - (var2 >> 12)) * 3125)
+    p = ((1048576 - adc_p) - (var2 >> 12)) * 3125
     if p < 0x80000000:
-        p = _u32(p << 1) // _u32(var1)
+        p = (p << 1) // var1
     else:
-        p = (p // _u32(var1)) * 2
-    var1 = _s32(p9 * _s32(((p >> 3) * (p >> 3)) >> 13)) >> 12
-    var2 = _s32(_s32(p >> 2) * p8) >> 13
-    return _u32(_s32(p) + ((var1 + var2 + p7) >> 4)), t_fine
+        p = (p // var1) * 2
+    var1 = (p9 * (((p >> 3) * (p >> 3)) >> 13)) >> 12
+    var2 = ((p >> 2) * p8) >> 13
+    return p + ((var1 + var2 + p7) >> 4), t_fine
 
 
 def _shift(osrs):
@@ -99,9 +99,17 @@ def _shift(osrs):
     return 5 - osrs if 0 < osrs < 5 else 0
 
 
-def _search(f, target, shift, increasing):
-    """Grid code (k << shift, k < 2**(20-shift)) whose f is nearest target; f monotonic."""
-    lo, hi = 0, (1 << (20 - shift)) - 1
+def _search(f, target, shift, increasing, guess=-1, window=32):
+    """Grid code (k << shift, k < 2**(20-shift)) whose f is nearest target; f monotonic.
+    With a guess, search only guess +- window raw steps (if they bracket the target)."""
+    top = (1 << (20 - shift)) - 1
+    lo, hi = 0, top
+    if guess >= 0:
+        a = max(0, (guess - window) >> shift)
+        b = min(top, (guess + window) >> shift)
+        fa, fb = f(a << shift), f(b << shift)
+        if (fa <= target <= fb) if increasing else (fb <= target <= fa):
+            lo, hi = a, b
     while lo < hi:
         mid = (lo + hi) // 2
         v = f(mid << shift)
@@ -115,16 +123,40 @@ def _search(f, target, shift, increasing):
     return best << shift
 
 
-def invert(cal, pa, temp_c, shift_p=0, shift_t=0, formula="int32"):
-    """Raw (adc_p, adc_t) that compensate to pa and temp_c; used by the model and tests."""
+def guess_adc_p(cal, pa, t_fine):
+    """The double formula solved for adc_p (a quadratic in the intermediate p): a starting
+    point a few raw steps from the answer, so the exact search only probes a small window."""
+    p1, p2, p3, p4, p5, p6, p7, p8, p9 = cal[3:]
+    v1 = t_fine / 2.0 - 64000.0
+    v2 = (v1 * v1 * p6 / 32768.0 + v1 * p5 * 2.0) / 4.0 + p4 * 65536.0
+    v1 = (1.0 + ((p3 * v1 * v1 / 524288.0 + p2 * v1) / 524288.0) / 32768.0) * p1
+    a = p9 / 2147483648.0 / 16.0
+    b = 1.0 + p8 / 32768.0 / 16.0
+    c = p7 / 16.0 - pa
+    p0 = -2.0 * c / (b + math.sqrt(b * b - 4.0 * a * c))
+    g = int(1048576.0 - v2 / 4096.0 - p0 * v1 / 6250.0)
+    return 0 if g < 0 else min(g, 0xFFFFF)
+
+
+def invert_t(cal, temp_c, shift_t=0, formula="int32"):
+    """Raw adc_t for temp_c."""
     if formula == "int32":
-        adc_t = _search(lambda a: comp_int32(cal, 0, a)[1], temp_c * 5120.0, shift_t, cal[1] > 0)
-        adc_p = _search(lambda a: comp_int32(cal, a, adc_t)[0], pa, shift_p, False)
-        return adc_p, adc_t
-    adc_t = _search(lambda a: comp_t_fine(cal, a), temp_c * 5120.0, shift_t, cal[1] > 0)
-    t_fine = int(comp_t_fine(cal, adc_t))
-    adc_p = _search(lambda a: comp_p(cal, a, t_fine), pa, shift_p, False)
-    return adc_p, adc_t
+        return _search(lambda a: t_fine_int32(cal, a), temp_c * 5120.0, shift_t, cal[1] > 0)
+    return _search(lambda a: comp_t_fine(cal, a), temp_c * 5120.0, shift_t, cal[1] > 0)
+
+
+def invert(cal, pa, temp_c, shift_p=0, shift_t=0, formula="int32", adc_t=-1):
+    """Raw (adc_p, adc_t) that compensate to pa and temp_c; used by the model and tests."""
+    if adc_t < 0:
+        adc_t = invert_t(cal, temp_c, shift_t, formula)
+    if formula == "int32":
+        t_fine = t_fine_int32(cal, adc_t)
+        f = lambda a: comp_int32(cal, a, adc_t)[0]  # noqa: E731
+    else:
+        t_fine = int(comp_t_fine(cal, adc_t))
+        f = lambda a: comp_p(cal, a, t_fine)  # noqa: E731
+    g = guess_adc_p(cal, pa, t_fine)
+    return _search(f, pa, shift_p, False, g), adc_t
 
 
 class BMP280(I2CSlave):
@@ -141,7 +173,9 @@ class BMP280(I2CSlave):
         self.ptr = 0
         self.conversions = 0
         self._key = None
-        self._raw = (0x80000, 0x80000)
+        self._tkey = None
+        self._adc_t = 0x80000
+        self._adc_p = 0x80000
         self._reset()
 
     def _reset(self):
@@ -202,12 +236,17 @@ class BMP280(I2CSlave):
         op = (c >> 2) & 7
         sat = w.fault("saturate", ch)
         p = w.pressure(ch)
+        if self._tkey is None or self._tkey[0] != w.temp_c or self._tkey[1] != ot:
+            self._tkey = (w.temp_c, ot)
+            self._adc_t = invert_t(self.cal, w.temp_c, _shift(ot), self.formula)
+            self._key = None
+        adc_t = self._adc_t
         k = self._key
-        if k is None or k[0] != p or k[1] != sat or k[2] != w.atm_pa or k[3] != w.temp_c or k[4] != c:
-            self._key = (p, sat, w.atm_pa, w.temp_c, c)
+        if k is None or k[0] != p or k[1] != sat or k[2] != w.atm_pa or k[3] != op:
+            self._key = (p, sat, w.atm_pa, op)
             pa = 120000.0 if sat else w.atm_pa + p * _PA_PER_CMH2O
-            self._raw = invert(self.cal, pa, w.temp_c, _shift(op), _shift(ot), self.formula)
-        adc_p, adc_t = self._raw
+            self._adc_p = invert(self.cal, pa, 0, _shift(op), 0, self.formula, adc_t)[0]
+        adc_p = self._adc_p
         if op:
             adc_p += self.rng.noise(self.noise) << _shift(op)
         else:

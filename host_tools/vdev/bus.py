@@ -68,14 +68,8 @@ class VBus:
         w = self.world
         if self.held():
             raise OSError(ETIMEDOUT)
-        err = w.fault("bus_error", self.key)
-        if err:
-            if err is not True:
-                k = w.fault_key("bus_error", self.key)
-                if err <= 1:
-                    del w.faults[k]
-                else:
-                    w.faults[k] = err - 1
+        if w.fault("bus_error", self.key):
+            w.count_down("bus_error", self.key)
             raise OSError(EIO)
         d = self.devices.get(addr)
         if d is None or not d.present(w):
@@ -108,14 +102,4 @@ class VBus:
         return self.sda_level
 
     def _clock_pulse(self):
-        w = self.world
-        n = self.held()
-        if not n or n == -1:
-            return
-        if n is True:
-            n = 9
-        k = w.fault_key("bus_held_low", self.key)
-        if n <= 1:
-            del w.faults[k]
-        else:
-            w.faults[k] = n - 1
+        self.world.count_down("bus_held_low", self.key, 9)

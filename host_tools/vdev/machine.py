@@ -15,11 +15,11 @@ Output changes are recorded to the world: PWM duty "pwm<pin>", PWM frequency "pw
 plain output pins "pin<pin>" (only pins not owned by a device, e.g. not bit-banged buses).
 """
 import analog
-from world import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET
+from world import DEEPSLEEP_RESET, HARD_RESET, PWRON_RESET, SOFT_RESET, WDT_RESET, World
 
-world = None
+world = None  # type: World | None
 
-__all__ = ["DEEPSLEEP_RESET", "HARD_RESET", "PWRON_RESET", "SOFT_RESET", "WDT_RESET"]
+__all__ = ["DEEPSLEEP_RESET", "HARD_RESET", "PWRON_RESET", "SOFT_RESET", "WDT_RESET", "World"]
 
 
 class ResetRequested(BaseException):
@@ -127,7 +127,7 @@ class Signal:
 
     def value(self, v=None):
         if v is None:
-            return self.pin.value() ^ (1 if self.invert else 0)
+            return (self.pin.value() or 0) ^ (1 if self.invert else 0)
         self.pin.value((1 if v else 0) ^ (1 if self.invert else 0))
         return None
 

@@ -40,7 +40,7 @@ class NeoPixel:
 
     def write(self):
         self.writes += 1
-        w = machine.world
+        w = machine._w()
         if self.n == 1:
             v = self.rgb(0)
         else:

@@ -19,10 +19,10 @@ Faults:     w.set_fault(name, value=True, target=None); w.clear_fault(name=None,
             w.fault(name, target) -> value (target-specific entry first, then global)
             names: disconnect, stuck, saturate, bus_error, nack, bus_held_low, busy_forever,
             integrity_fail, hx_never_ready, supply_sag. target: a pressure channel (int), an
-            I2C bus key (scl, sda), or None for everything. Values: True, or for bus_error an
-            int n = "the next n transactions fail"; for bus_held_low an int n = "the slave
-            lets go after n SCL pulses" (-1: shorted, never); supply_sag: remaining fraction
-            of the supply, e.g. 0.85.
+            I2C bus key (scl, sda), or None for everything (w.faults: {name: {target: value}}).
+            Values: True, or for bus_error an int n = "the next n transactions fail"; for
+            bus_held_low an int n = "the slave lets go after n SCL pulses" (True = 9, -1:
+            shorted, never); supply_sag: remaining fraction of the supply, e.g. 0.85.
 Wiring:     w.bus(scl, sda) -> VBus (get or create); bus.attach(addr, device)
             w.attach_adc(pin, device)   device.pin_uv() -> volts at the pin in microvolts
             w.own_pin(pin, device)      device.pin_read(pin) / device.pin_write(pin, v)
@@ -160,33 +160,52 @@ class World:
     def set_fault(self, name, value=True, target=None):
         if value is None or value is False or value == 0:
             self.clear_fault(name, target)
-        else:
-            self.faults[(name, target)] = value
+            return
+        d = self.faults.get(name)
+        if d is None:
+            d = self.faults[name] = {}
+        d[target] = value
 
     def clear_fault(self, name=None, target=None):
         if name is None:
             self.faults = {}
             return
-        k = (name, target)
-        if k in self.faults:
-            del self.faults[k]
+        d = self.faults.get(name)
+        if d is not None and target in d:
+            del d[target]
+            if not d:
+                del self.faults[name]
 
     def fault(self, name, target=None):
-        f = self.faults
-        if not f:
+        # {name: {target: value}}: lookups build no tuples, so polling faults every read
+        # allocates nothing inside the VM
+        d = self.faults.get(name)
+        if d is None:
             return 0
         if target is not None:
-            v = f.get((name, target))
+            v = d.get(target)
             if v is not None:
                 return v
-        v = f.get((name, None))
+        v = d.get(None)
         return 0 if v is None else v
 
-    def fault_key(self, name, target):
-        """The key of the entry fault(name, target) reads, for faults that count down."""
-        if target is not None and (name, target) in self.faults:
-            return (name, target)
-        return (name, None)
+    def count_down(self, name, target, n_true=0):
+        """Consume one event of a fault that lasts n events (the entry fault() reads). True
+        means n_true events, or forever when n_true is 0; -1 is forever. Returns the value
+        before counting."""
+        d = self.faults.get(name)
+        if d is None:
+            return 0
+        key = target if target is not None and target in d else None
+        v = d.get(key)
+        if v is None or v == -1 or (v is True and not n_true):
+            return 0 if v is None else v
+        n = n_true if v is True else v
+        if n <= 1:
+            self.clear_fault(name, key)
+        else:
+            d[key] = n - 1
+        return v
 
     # -- wiring ---------------------------------------------------------------------------------
 

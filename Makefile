@@ -1,0 +1,70 @@
+# pacer build tooling.  `make test` runs everything CI runs; `make demo` shows the system.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+MAKEFLAGS += --no-print-directory
+
+PYTHON    ?= python3
+VENV      := .venv
+PY        := $(VENV)/bin/python
+PIP       := $(PY) -m pip --disable-pip-version-check
+PYRIGHT   := node_modules/.bin/pyright
+VM_MJS    := node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs
+PY_STAMP  := $(VENV)/.pacer-setup
+NPM_STAMP := node_modules/.pacer-setup
+STUBS     := rp2 esp32
+# mpy-cross -march values of the board profiles (firmware/pacer_hw/profiles.py)
+MPY_ARCHES := armv6m armv7m xtensawin
+
+.PHONY: setup lint typecheck mpy test demo clean
+
+## setup: .venv from requirements.lock (+ editable pacer, + MicroPython stubs), node_modules from
+## package-lock.json; stamp files make re-runs instant until a lock file changes.
+setup: $(PY_STAMP) $(NPM_STAMP)
+	@:
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+	  || { echo "setup: need Python 3.11 (set PYTHON=...)"; exit 1; }
+	@echo "setup: creating $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(PY_STAMP): $(PY) requirements.lock pyproject.toml $(STUBS:%=tools/pyright/stubs-%.txt)
+	@echo "setup: installing Python packages into $(VENV)"
+	@$(PIP) install -q -r requirements.lock
+	@$(PIP) install -q --no-deps --no-build-isolation -e .
+	@for port in $(STUBS); do \
+	  rm -rf $(VENV)/stubs/$$port; \
+	  $(PIP) install -q --no-deps --target $(VENV)/stubs/$$port -r tools/pyright/stubs-$$port.txt; \
+	done
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	@echo "setup: npm ci"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@test -x $(PYRIGHT) && test -f $(VM_MJS) || { echo "setup: npm ci left node_modules incomplete"; exit 1; }
+	@touch $@
+
+lint: setup
+	@$(VENV)/bin/ruff check --quiet --output-format concise . && echo "lint: ok"
+
+## typecheck: firmware/ against the rp2 and the esp32 MicroPython stubs, host_tools/ on CPython.
+typecheck: setup
+	@rc=0; for cfg in rp2 esp32 host; do \
+	  printf 'typecheck %-5s ' $$cfg; \
+	  $(PYRIGHT) -p tools/pyright/$$cfg.json | sed '/^No configuration file found/d' || rc=1; \
+	done; exit $$rc
+
+## mpy: every firmware module (boot.py and main.py too) must compile with mpy-cross.
+mpy: setup
+	@rm -rf build/mpy
+	@$(PY) tools/mpycheck.py firmware build/mpy $(MPY_ARCHES)
+
+test: lint typecheck mpy
+	@$(VENV)/bin/pytest -q
+
+demo: setup
+	@$(VENV)/bin/pacer demo
+
+clean:
+	rm -rf build

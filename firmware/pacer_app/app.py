@@ -1,0 +1,300 @@
+"""The device: the engine, the board and the host link put together, one fixed-rate tick.
+
+The loop runs on absolute deadlines (ticks_add/ticks_diff), so a slow tick delays the next one
+but never shifts the schedule. Engine time is accumulated from ticks_diff, so the 30-bit tick
+counter wrapping is never seen by the engine. Session records are buffered and written at phase
+boundaries; telemetry and replies go out only when the port has room.
+
+Button (a person can train with the device alone):
+  idle:    short = start the selected program, long = select the next program (the light blinks
+           its number), very long (5 s) = run `calibrate` (rest baseline and maximum squeeze)
+  running: short = pause / resume, long = stop (the session is saved)
+"""
+import json
+
+from pacer import builtin, eventfmt, program
+from pacer import events as ev
+from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, Engine
+from pacer.settings import FIELDS, Settings
+from pacer_app.protocol import PROTOCOL, Protocol, Telemetry
+from pacer_hw import fault
+from pacer_hw.button import LONG, SHORT, VLONG
+
+try:
+    from micropython import const  # pyright: ignore[reportAssignmentType]
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+_CUE_MOTOR = const(1)
+_CUE_REACHED = const(2)
+_CUE_TENSION = const(4)
+_CUE_PAUSED = const(8)
+_CUE_FAULT = const(16)
+_IDLE_BLUE = const(0x0020A0)
+_DONE_GREEN = const(0x00A020)
+_SELECT_WHITE = const(0xA0A0A0)
+VERSION = "0.1.0"
+
+
+def _engine_fault(code):
+    return ev.FAULT_INTEGRITY if code == fault.INTEGRITY else code
+
+
+class App:
+    def __init__(self, board, store, usb=None, board_name="pico"):
+        self.board = board
+        self.store = store
+        self.usb = usb
+        self.board_name = board_name
+        cfg, warnings = store.load_config()
+        self.cfg = cfg
+        self.warnings = warnings
+        self.period = 1000 // cfg.get("loop_hz", 50)
+        self.selected = cfg.get("program", "kegel")
+        self.engine = None
+        self.program_name = ""
+        self.el = 0
+        self.injecting = False
+        self.inj_p = 0
+        self.inj_abd = ABSENT
+        self.stream = bool(cfg.get("stream", False))
+        self.blink_until = 0
+        self.blinks = 0
+        self.user = cfg.get("user", "default")
+        self.proto = Protocol(self, self._send)
+        self.tele = Telemetry(self._write_frame, self._ready)
+
+    # ---- host link -----------------------------------------------------------------------
+    def _send(self, text):
+        if self.usb is not None:
+            self.usb.write(text)
+
+    def _write_frame(self, mv):
+        return self.usb.write_bytes(mv) if self.usb is not None else None
+
+    def _ready(self):
+        return self.usb is not None and self.usb.ready()
+
+    # ---- the tick ------------------------------------------------------------------------
+    def tick(self, now, dt):
+        """One control period. now: ticks_ms; dt: ms since the previous tick."""
+        b = self.board
+        btn = b.button_event(now)
+        if btn:
+            self._button(btn, now)
+        if self.injecting:
+            code = fault.OK
+            p = self.inj_p
+            abd = self.inj_abd
+        else:
+            code, p, a = b.read(now)
+            abd = ABSENT if a is None else a
+        eng = self.engine
+        cue = 0
+        if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
+            self.el += dt
+            t = self.el
+            eng.sensor_fault(t, 0 if code == fault.OK else _engine_fault(code))
+            eng.tick(t, p, abd)
+            b.show(now, eng.led, eng.rgb, eng.motor)
+            if eng.q.count:
+                self._events()
+            if eng.state == DONE:
+                self._finished()
+            cue = ((_CUE_MOTOR if eng.motor else 0) | (_CUE_REACHED if eng.reached else 0)
+                   | (_CUE_TENSION if eng.watch.tension_active else 0)
+                   | (_CUE_PAUSED if eng.state == PAUSED else 0)
+                   | (_CUE_FAULT if code != fault.OK else 0))
+            target = eng.target
+            step = eng.step
+        else:
+            self._idle_show(now, code)
+            target = 0
+            step = -1
+            if code != fault.OK:
+                cue = _CUE_FAULT
+        if self.stream:
+            self.tele.send(self.el, p, target, step, cue, None if abd == ABSENT else abd)
+        u = self.usb
+        if u is not None:
+            n = u.read()
+            if n:
+                self.proto.feed(u.buf, n)
+            self.proto.pump()
+
+    def _idle_show(self, now, code):
+        b = self.board
+        if code != fault.OK:
+            on = (now // 250) % 2 == 0
+            b.show(now, 65535 if on else 0, 0xFF0000 if on else 0, 0)
+            return
+        if self.blinks and now < self.blink_until:
+            on = ((self.blink_until - now) // 200) % 2 == 1
+            b.show(now, 40000 if on else 0, _SELECT_WHITE if on else 0, 0)
+            return
+        colour = _DONE_GREEN if self.engine is not None else _IDLE_BLUE
+        x = (now % 4000) // 16   # a 4 s breathing glow: the device is alive and waiting
+        if x > 125:
+            x = 250 - x
+        lvl = 20 + x
+        b.show(now, lvl * lvl, (((colour >> 8) & 0xFF) * lvl // 145) << 8 | (colour & 0xFF)
+               * lvl // 145 | (((colour >> 16) & 0xFF) * lvl // 145) << 16, 0)
+
+    def _events(self):
+        eng = self.engine
+        if eng is None:
+            return
+        q = eng.q
+        phase = False
+        while True:
+            off = q.pop()
+            if off < 0:
+                break
+            kind = q.buf[off]
+            line = eventfmt.event_line(q.buf, off, 0, eng.summary, eng.tl.name)
+            self.proto.event(line)
+            self.store.append(line)
+            if kind == ev.PHASE or kind == ev.SUMMARY:
+                phase = True
+            elif kind == ev.CALIB:
+                self.store.save_cal(self.user, q.buf[off + 2], q.buf[off + 3], self.el)
+        if phase:
+            # flash writes stall the CPU on rp2: only at phase boundaries, never mid-phase
+            self.store.flush()
+
+    def _finished(self):
+        self.store.end_session()
+
+    def _button(self, btn, now):
+        eng = self.engine
+        if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
+            if btn == SHORT:
+                if eng.state == RUNNING:
+                    eng.pause(self.el)
+                else:
+                    eng.resume(self.el)
+            elif btn == LONG:
+                self.stop()
+            return
+        if btn == SHORT:
+            self.start(self.selected)
+        elif btn == LONG:
+            names = self.programs()
+            i = names.index(self.selected) if self.selected in names else -1
+            self.selected = names[(i + 1) % len(names)]
+            self.blinks = (i + 1) % len(names) + 1
+            self.blink_until = now + self.blinks * 400
+        elif btn == VLONG:
+            self.start("calibrate")
+
+    # ---- the device interface (pacer_app.protocol) ----------------------------------------
+    def status(self):
+        eng = self.engine
+        st = "idle"
+        d = {"version": VERSION, "board": self.board_name, "protocol": PROTOCOL,
+             "selected": self.selected, "stream": self.stream, "inject": self.injecting,
+             "free_bytes": self.store.free_bytes(), "warnings": len(self.warnings)}
+        if eng is not None:
+            st = ("idle", "running", "paused", "done")[eng.state]
+            d["program"] = self.program_name
+            d["step"] = eng.step
+            d["t_ms"] = self.el
+            d["target_cp"] = eng.target
+            d["pressure_cp"] = eng.p
+        d["state"] = st
+        d["telemetry_dropped"] = self.tele.dropped
+        return d
+
+    def programs(self):
+        return list(builtin.NAMES) + [n for n in self.store.program_names()
+                                      if n not in builtin.NAMES]
+
+    def _spec(self, name):
+        if name in builtin.NAMES:
+            return builtin.spec(name)
+        spec = self.store.load_program(name)
+        if spec is None:
+            raise ValueError("no program %r; `programs list` shows them" % name)
+        return spec
+
+    def program_show(self, name):
+        return self._spec(name)
+
+    def program_push(self, spec):
+        if spec.get("name") in builtin.NAMES:
+            raise ValueError("%r is a built-in; give the custom program another name"
+                             % spec.get("name"))
+        self.store.save_program(spec["name"], spec)
+
+    def start(self, name):
+        eng = self.engine
+        if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
+            raise ValueError("a session is running; `stop` it first")
+        try:
+            tl = program.build(self._spec(name))
+        except program.ProgramError as e:
+            raise ValueError("program %r is invalid: %s" % (name, e.errors[0]))
+        cal = self.store.load_cal(self.user)
+        mvc = cal["mvc_cp"] if cal and not tl.has_mvc_steps else 0
+        values = {}
+        for k in FIELDS:
+            if k in self.cfg:
+                values[k] = self.cfg[k]
+        self.engine = Engine(tl, Settings(values), mvc)
+        self.program_name = name
+        self.el = 0
+        self.store.begin_session(json.dumps({"program": name, "user": self.user,
+                                             "board": self.board_name, "mvc_cp": mvc,
+                                             "version": VERSION}))
+        self.engine.start()
+
+    def pause(self):
+        self._need_running().pause(self.el)
+
+    def resume(self):
+        self._need_running().resume(self.el)
+
+    def stop(self):
+        eng = self._need_running()
+        eng.stop(self.el)
+        self._events()
+        self._finished()
+        self.board.outputs_off()
+
+    def _need_running(self):
+        eng = self.engine
+        if eng is None or not (eng.state == RUNNING or eng.state == PAUSED):
+            raise ValueError("no session is running; `start NAME` first")
+        return eng
+
+    def calibrate(self):
+        self.start("calibrate")
+
+    def config_get(self, key):
+        return self.store.config_get(key)
+
+    def config_set(self, key, value):
+        r = self.store.config_set(key, value)
+        self.cfg, self.warnings = self.store.load_config()
+        self.stream = bool(self.cfg.get("stream", self.stream))
+        return r
+
+    def sessions(self):
+        return self.store.sessions()
+
+    def session_records(self, sid):
+        return self.store.read_session(sid)
+
+    def session_delete(self, sid):
+        return self.store.delete_session(sid)
+
+    def set_stream(self, on):
+        self.stream = on
+
+    def set_inject(self, on):
+        self.injecting = on
+
+    def inject(self, t, p, abd):
+        self.inj_p = p
+        self.inj_abd = ABSENT if abd is None else abd

@@ -1,0 +1,170 @@
+"""Boot, the fixed-rate loop and what happens when something goes wrong.
+
+- Outputs off before anything else, then a power-on self-test (sensor present with sane noise,
+  outputs blinked), then the loop.
+- The loop keeps absolute deadlines: next = ticks_add(next, period); a tick that overran by more
+  than a few periods resynchronises instead of bursting to catch up.
+- The watchdog is fed only at the end of a tick that completed: a hung loop resets the board.
+- Any exception turns every output off, is appended to errors.log (bounded) and resets the
+  board. Three crash resets in a row boot into safe mode: outputs off, nothing started, the REPL
+  reachable so a bad build can always be replaced. A session that completes, or ten minutes of
+  healthy running, clears the count.
+"""
+import sys
+
+try:
+    from micropython import const  # pyright: ignore[reportAssignmentType]
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+_CRASH_FILE = "crashes.txt"
+_ERROR_LOG = "errors.log"
+_ERROR_LOG_MAX = const(8192)
+_SAFE_AFTER = const(3)
+_HEALTHY_MS = const(600000)
+_WDT_MS = const(4000)
+_SELFTEST_SAMPLES = const(25)
+
+
+def crash_count(os):
+    try:
+        with open(_CRASH_FILE) as f:
+            return int(f.read().strip() or "0")
+    except (OSError, ValueError):
+        return 0
+
+
+def set_crash_count(n):
+    try:
+        with open(_CRASH_FILE, "w") as f:
+            f.write(str(n))
+    except OSError:
+        pass
+
+
+def log_error(os, exc):
+    try:
+        try:
+            size = os.stat(_ERROR_LOG)[6]
+        except OSError:
+            size = 0
+        mode = "a" if size < _ERROR_LOG_MAX else "w"
+        with open(_ERROR_LOG, mode) as f:
+            sys.print_exception(exc, f) if hasattr(sys, "print_exception") else f.write(repr(exc))
+    except OSError:
+        pass
+
+
+def self_test(board, time, period_ms=20):
+    """Sensor present with sane noise and outputs blinked. Returns (ok, message)."""
+    from pacer_hw import fault
+    board.outputs_off()
+    lo = 1 << 29
+    hi = -lo
+    bad = 0
+    code = fault.OK
+    for _ in range(_SELFTEST_SAMPLES):
+        code, cp, _abd = board.read(time.ticks_ms())
+        if code != fault.OK:
+            bad += 1
+        else:
+            lo = min(lo, cp)
+            hi = max(hi, cp)
+        time.sleep_ms(period_ms)
+    now = time.ticks_ms()
+    board.show(now, 65535, 0xFFFFFF, 0)
+    time.sleep_ms(150)
+    board.show(time.ticks_ms(), 0, 0, 40000)
+    time.sleep_ms(120)
+    board.outputs_off()
+    if bad == _SELFTEST_SAMPLES:
+        return False, "sensor fault %s" % fault.name(code)
+    if hi - lo > 500:   # 5 cmH2O of jitter at rest: loose tube, bad wiring or a noisy supply
+        return False, "sensor noisy: %d cp peak to peak" % (hi - lo)
+    return True, "ok"
+
+
+def loop(app, time, wdt=None, max_ticks=-1):
+    """The fixed-rate loop. Returns only after max_ticks (tests) or by an exception."""
+    period = app.period
+    now = time.ticks_ms()
+    nxt = time.ticks_add(now, period)
+    last = now
+    healthy_since = now
+    n = 0
+    while n != max_ticks:
+        now = time.ticks_ms()
+        dt = time.ticks_diff(now, last)
+        last = now
+        app.tick(now, dt)
+        n += 1
+        if wdt is not None:
+            wdt.feed()
+        if healthy_since is not None and time.ticks_diff(now, healthy_since) > _HEALTHY_MS:
+            set_crash_count(0)
+            healthy_since = None
+        wait = time.ticks_diff(nxt, time.ticks_ms())
+        if wait > 0:
+            time.sleep_ms(wait)
+            nxt = time.ticks_add(nxt, period)
+        elif wait < -4 * period:
+            app.overruns = getattr(app, "overruns", 0) + 1
+            nxt = time.ticks_add(time.ticks_ms(), period)
+        else:
+            nxt = time.ticks_add(nxt, period)
+
+
+def main(machine, os, time, select, neopixel=None, board_name=None):
+    """Boot the device. Returns to the REPL on Ctrl-C or in safe mode; otherwise never."""
+    from pacer_app.board import Board
+    from pacer_hw import profiles
+    if board_name is None:
+        board_name = _board_name(os)
+    profile = profiles.get(board_name)
+    crashes = crash_count(os)
+    board = None
+    try:
+        board = Board(profile, machine, neopixel)
+        if crashes >= _SAFE_AFTER:
+            board.outputs_off()
+            if board.pixel is not None:
+                board.pixel.set(0x200020)
+            print("pacer: safe mode after %d crash resets; outputs off. Replace the build, then "
+                  "delete %s to leave safe mode." % (crashes, _CRASH_FILE))
+            return "safe"
+        from pacer_app.app import App
+        from pacer_app.storage import Store
+        from pacer_app.usb import Usb
+        store = Store(os, "/")
+        app = App(board, store, Usb(select, sys.stdin, sys.stdout), board_name)
+        ok, msg = self_test(board, time)
+        print('{"t_ms": 0, "type": "boot", "board": "%s", "self_test": "%s", "crashes": %d}'
+              % (board_name, msg, crashes))
+        wdt = machine.WDT(timeout=min(_WDT_MS, profile.get("wdt_max_ms", _WDT_MS)))
+        loop(app, time, wdt)
+    except KeyboardInterrupt:
+        if board is not None:
+            board.outputs_off()
+        print("pacer: stopped (Ctrl-C); outputs off")
+        return "interrupted"
+    except Exception as e:  # noqa: BLE001 - anything at all must end in the safe state
+        if board is not None:
+            board.outputs_off()
+        log_error(os, e)
+        set_crash_count(crashes + 1)
+        print("pacer: error %r; outputs off, resetting (crash %d of %d before safe mode)"
+              % (e, crashes + 1, _SAFE_AFTER))
+        machine.reset()
+    return "ended"
+
+
+def _board_name(os):
+    try:
+        with open("board.txt") as f:
+            name = f.read().strip()
+            if name:
+                return name
+    except OSError:
+        pass
+    return "esp32" if sys.platform == "esp32" else "pico"

@@ -1,0 +1,38 @@
+"""Flash storage (pacer_app.storage): config fallback and atomic saves, calibration, programs,
+session logs with torn and corrupted records, rotation, and a full flash. Every scenario runs on
+CPython against a temp dir and again inside the MicroPython VM against its filesystem, with
+power cuts and ENOSPC injected by a wrapped os module (storage_cases.Faults)."""
+import os
+
+import pytest
+
+import storage_cases
+from vm_cases import failures, run_cases
+
+
+@pytest.mark.parametrize("name", storage_cases.CASES)
+def test_storage_on_cpython(tmp_path, name):
+    storage_cases.run(name, os, str(tmp_path / "flash"))
+
+
+def test_storage_in_the_micropython_vm(mpvm):
+    results = run_cases(mpvm, "storage_cases", prelude="import os\nos.mkdir('/data')",
+                        args=", os, '/data/' + name")
+    assert failures(results, storage_cases.CASES) == {}
+
+
+def test_config_file_holds_only_changes_in_a_fixed_order(tmp_path):
+    from pacer_app.storage import Store
+    st = Store(os, str(tmp_path))
+    assert st.save_config({"vibration_pct": 30, "user": "zoe", "loop_hz": 50, "reach_s": 2.5}) == []
+    text = (tmp_path / "config.json").read_text()
+    assert text == '{"reach_s": 2.5, "user": "zoe", "vibration_pct": 30}\n'
+
+
+def test_every_engine_setting_is_a_config_field():
+    from pacer import settings
+    from pacer_app import storage
+    d = storage.defaults()
+    for k, spec in settings.FIELDS.items():
+        assert d[k] == spec[0]
+    assert set(d) == set(settings.FIELDS) | set(storage.APP_FIELDS)
