@@ -1,10 +1,12 @@
 """A device on CPython for app tests: the real firmware shell and drivers, the virtual machine
 module (host_tools/vdev) with a scripted person on the pressure channels, virtual time."""
+import hw_env  # noqa: F401 - puts firmware/ and host_tools/vdev first on sys.path
+
+# isort: split
 import machine
 import neopixel
 import world as W
 
-import hw_env  # noqa: F401 - puts firmware/ and host_tools/vdev first on sys.path
 import synth
 from pacer import builtin
 from pacer_app.app import App

@@ -64,6 +64,8 @@ def test_watchdog_and_resets():
     assert machine.reset_cause() == machine.PWRON_RESET
     with pytest.raises(ValueError):
         machine.WDT(timeout=9000)  # RP2040 maximum is 8388 ms
+    w.chip = "rp2350"
+    machine.WDT(timeout=9000)
     wdt = machine.WDT(timeout=1000)
     w.advance_ms(900)
     wdt.feed()

@@ -53,7 +53,7 @@ class ProgramError(ValueError):
     """Raised with every problem found; str() gives one line per bad field."""
 
     def __init__(self, errors):
-        ValueError.__init__(self, "\n".join(errors))
+        super().__init__("\n".join(errors))
         self.errors = errors
 
 

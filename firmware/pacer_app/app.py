@@ -225,7 +225,9 @@ class App:
         if spec.get("name") in builtin.NAMES:
             raise ValueError("%r is a built-in; give the custom program another name"
                              % spec.get("name"))
-        self.store.save_program(spec["name"], spec)
+        err = self.store.save_program(spec["name"], spec)
+        if err:
+            raise ValueError(err[0])
 
     def start(self, name):
         eng = self.engine
@@ -276,6 +278,8 @@ class App:
 
     def config_set(self, key, value):
         r = self.store.config_set(key, value)
+        if r:
+            raise ValueError("; ".join([str(x) for x in r]))
         self.cfg, self.warnings = self.store.load_config()
         self.stream = bool(self.cfg.get("stream", self.stream))
         return r
@@ -287,7 +291,8 @@ class App:
         return self.store.read_session(sid)
 
     def session_delete(self, sid):
-        return self.store.delete_session(sid)
+        if not self.store.delete_session(sid):
+            raise ValueError("no session %r; `sessions list` shows them" % sid)
 
     def set_stream(self, on):
         self.stream = on

@@ -51,7 +51,7 @@ class MPX5010(PressureSensor):
         # Above 4.7 V at 5 V (0.94 * Vs): beyond the specified output; also the ADC's own top.
         hi = self._code(vs_mv * 940)
         self._hi = min(hi, self._code_at_pin((vref_mv - 20) * 1000))
-        # cp = code * (uV per code) * 1019716 / (90000 * vs_mv * 1000) ... folded into one ratio
+        # cp per code = (cden / cnum uV) * 1019716 / (90000 * vs_mv): one ratio, scaled in sensor
         super().__init__(cden * _CP_PER_KPA_X1000, cnum * 90 * vs_mv * 1000, self._hi, ref, stuck_n)
 
     def _code(self, uv_at_sensor):

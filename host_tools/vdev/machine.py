@@ -8,7 +8,7 @@ hardware object. Behaviour follows the real ports where firmware could notice:
 - ADC.read_u16 is the rp2 12-bit code left-justified; read_uv exists on esp32 only and follows
   the attenuation (default ATTN_0DB, so forgetting ATTN_11DB clips at 0.95 V as on hardware).
 - On rp2 the two channels of a PWM slice ((gpio >> 1) & 7) share a frequency.
-- WDT on rp2 refuses timeouts above 8388 ms (RP2040).
+- WDT on rp2 refuses timeouts above 8388 ms (RP2040; 16777 ms on RP2350, world.chip).
 - reset(), soft_reset(), deepsleep() and bootloader() raise ResetRequested, a BaseException
   so that firmware's `except Exception` cannot swallow a reset; the host catches it.
 Output changes are recorded to the world: PWM duty "pwm<pin>", PWM frequency "pwm<pin>.hz",
@@ -322,7 +322,7 @@ class SoftI2C(I2C):
 class WDT:
     def __init__(self, id=0, timeout=5000):
         w = _w()
-        if w.port == "rp2" and timeout > 8388:
+        if w.port == "rp2" and timeout > (16777 if w.chip == "rp2350" else 8388):
             raise ValueError("timeout exceeds maximum")
         w.wdt_start(timeout)
 

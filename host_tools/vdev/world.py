@@ -6,7 +6,8 @@ seeded 16-bit PRNG.
 
 World API (for the virtual board and the tests)
 -----------------------------------------------
-Build:      w = World(port="rp2", seed=1)        port "rp2" or "esp32" picks port quirks
+Build:      w = World(port="rp2", seed=1, chip=None)  port "rp2" or "esp32" picks port quirks;
+                                                  chip ("rp2040", "rp2350", ...) the WDT limit
             machine.world = w                    the virtual machine module reads this global
 Clock:      w.set_clock(fn)      fn() -> virtual time in microseconds (monotonic int)
             w.advance_ms(ms), w.advance_us(us)   only while no clock fn is set (internal clock)
@@ -69,8 +70,9 @@ class Rng:
 
 
 class World:
-    def __init__(self, port="rp2", seed=1):
+    def __init__(self, port="rp2", seed=1, chip=None):
         self.port = port
+        self.chip = chip
         self.seed = seed
         self._clock = None
         self._t_us = 0
