@@ -1,0 +1,82 @@
+"""The `pacer` command's contract: programs list/show, replay on both runtimes, one-line errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import synth
+from pacer import builtin
+
+PACER = [sys.executable, "-m", "host_tools.cli"]
+
+
+def pacer(*args):
+    return subprocess.run(PACER + list(args), capture_output=True, text=True, timeout=300)
+
+
+def test_programs_list_names_every_builtin():
+    r = pacer("programs", "list")
+    assert r.returncode == 0
+    for name in builtin.NAMES:
+        assert "\n" + name + " " in "\n" + r.stdout
+
+
+def test_programs_show_json_is_the_expanded_timeline():
+    r = pacer("programs", "show", "reverse-kegel", "--json")
+    steps = json.loads(r.stdout)
+    tl = builtin.load("reverse-kegel")
+    assert len(steps) == tl.n
+    assert steps[1] == {"start_ms": 10000, "duration_ms": 5000, "breath": "inhale",
+                        "muscle": "drop", "role": None}
+
+
+@pytest.mark.parametrize("name", builtin.NAMES)
+def test_every_builtin_replays_with_one_rep_per_squeeze_or_flick(name):
+    tl = builtin.load(name)
+    ev = synth.run(tl, synth.person(tl, synth.effort(25.0), extend_ms=1000))
+    reps = synth.reps(ev)
+    assert len(reps) == tl.reps
+    steps = [r["step"] for r in reps]
+    assert steps == sorted(steps) and all(tl.muscle[s] in (1, 2) for s in steps)
+    assert ev[-1]["type"] == "summary" and ev[-1]["completed"] is True
+
+
+def test_replay_writes_events_and_both_runtimes_agree(tmp_path):
+    tl = builtin.load("flicks")
+    trace = tmp_path / "t.csv"
+    trace.write_text(synth.csv_text(synth.person(tl, synth.effort(30.0), extend_ms=1000)))
+    a = tmp_path / "a.jsonl"
+    b = tmp_path / "b.jsonl"
+    assert pacer("replay", str(trace), "--program", "flicks", "--out", str(a)).returncode == 0
+    r = pacer("replay", str(trace), "--program", "flicks", "--runtime", "micropython", "--out",
+              str(b))
+    assert r.returncode == 0, r.stderr
+    assert a.read_text() == b.read_text()
+    lines = [json.loads(x) for x in a.read_text().splitlines()]
+    assert all("t_ms" in e and "type" in e for e in lines)
+    assert sum(e["type"] == "rep" for e in lines) == 30
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["replay", "/nonexistent.csv", "--program", "kegel"], "not found"),
+    (["replay", "{csv}", "--program", "nope"], "unknown program"),
+    (["replay", "{bad}", "--program", "kegel"], "has no t_ms column"),
+    (["replay", "{junk}", "--program", "kegel"], "not a number"),
+    (["programs", "show", "{prog}"], "invalid program"),
+])
+def test_bad_input_gives_one_line_errors(tmp_path, args, needle):
+    csv = tmp_path / "ok.csv"
+    csv.write_text("t_ms,pressure_cmH2O\n0,1\n20,1\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,p\n0,1\n")
+    junk = tmp_path / "junk.csv"
+    junk.write_text("t_ms,pressure_cmH2O\n0,abc\n")
+    prog = tmp_path / "p.json"
+    prog.write_text(json.dumps({"name": "x",
+                                "blocks": [{"steps": [{"s": 99, "muscle": "squeeze"}]}]}))
+    args = [a.format(csv=csv, bad=bad, junk=junk, prog=prog) for a in args]
+    r = pacer(*args)
+    assert r.returncode != 0
+    err = r.stderr.strip()
+    assert needle in err and "Traceback" not in err and len(err.splitlines()) == 1
