@@ -16,7 +16,7 @@ STUBS     := rp2 esp32
 # mpy-cross -march values of the board profiles (firmware/pacer_hw/profiles.py)
 MPY_ARCHES := armv6m armv7m xtensawin
 
-.PHONY: setup lint typecheck mpy test demo clean
+.PHONY: setup lint typecheck mpy test demo clean reliability
 
 ## setup: .venv from requirements.lock (+ editable pacer, + MicroPython stubs), node_modules from
 ## package-lock.json; stamp files make re-runs instant until a lock file changes.
@@ -63,8 +63,18 @@ mpy: setup
 test: lint typecheck mpy
 	@$(VENV)/bin/pytest -q
 
+## reliability: the long fault-injection, fuzzing, power-cut and soak runs (docs/reliability.md);
+## writes build/reliability.json and fails unless every target is met. Takes about 30 minutes.
+reliability: setup
+	@$(PY) tools/reliability.py
+
 demo: setup
 	@$(VENV)/bin/pacer demo
+
+## bench: the performance figures (issue 6): table on stdout, build/bench.json; a few minutes.
+.PHONY: bench
+bench: setup
+	@$(PY) tools/bench/bench.py
 
 clean:
 	rm -rf build

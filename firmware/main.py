@@ -10,6 +10,15 @@ try:
 except ImportError:
     neopixel = None
 
-from pacer_app import supervisor
+try:
+    os.stat("build.partial")  # `pacer flash` writes it first and removes it last
+    _whole = False
+except OSError:
+    _whole = True
+if _whole:
+    from pacer_app import supervisor
 
-supervisor.main(machine, os, time, select, neopixel)
+    supervisor.main(machine, os, time, select, neopixel)
+else:
+    print("pacer: a `pacer flash` was interrupted (build.partial); the app is not started. Run "
+          "`pacer flash` again to finish it.")

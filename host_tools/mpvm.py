@@ -5,7 +5,8 @@
 
 firmware/ is always copied into the VM as /fw (unless `dirs` maps "/fw" elsewhere) and "/fw" is
 added to `path` if missing, so the firmware packages import as on the board. `dirs` maps VM
-directories to host directories (their .py files are copied); `files` maps VM paths to text;
+directories to host directories (their .py and .mpy files are copied; .mpy is bytecode from
+mpy-cross without -march, and loses to a .py of the same name); `files` maps VM paths to text;
 `path` entries go first on sys.path.
 
 Heap: `heap` bytes of MicroPython GC heap, capped (the stock port grows its heap on demand; the

@@ -79,7 +79,7 @@ def read(path):
                                    % (path, n, len(row), len(cols)))
                 try:
                     t = int(round(float(row[it])))
-                except ValueError:
+                except (ValueError, OverflowError):  # OverflowError: "inf"; nan is a ValueError
                     raise CliError("%s line %d: t_ms is %r, not a number"
                                    % (path, n, row[it])) from None
                 if t0 is None:

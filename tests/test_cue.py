@@ -98,3 +98,13 @@ def test_pause_turns_the_motor_off():
     eng.pause(10020)
     out = run_ticks(eng, 10040, 12000, 1500)
     assert all(x[3] == 0 for x in out)
+
+
+def test_a_tense_start_does_not_cut_the_squeeze_buzz_short():
+    eng = Engine(builtin.load("kegel"), Settings())
+    eng.start()
+    run_ticks(eng, 0, 9000, 1500)
+    run_ticks(eng, 9000, 10000, 1500 + 900)   # already above the 23 cmH2O target at the cue
+    out = run_ticks(eng, 10000, 10400, 1500 + 900)
+    buzz = [x for x in out if x[3] > 0]
+    assert len(buzz) * 20 >= 240   # the whole 250 ms contract pattern, not a 40 ms tick

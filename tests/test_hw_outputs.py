@@ -135,14 +135,23 @@ def test_virtual_oled_shows_exactly_the_framebuffer():
     assert rows[40][50] == "#" and rows[40][51] == "." and rows[31][51] == "#"
 
 
-def test_screen_strings_built_only_on_change():
-    _w, _oled, _d, sc = _screen()
-    sc.draw(0, 0, 10000, "REST", 5, 1, 10)
-    s1, r1 = sc._cd_s, sc._rep_s
-    sc.draw(100, 0, 10000, "REST", 5, 1, 10)
-    assert sc._cd_s is s1 and sc._rep_s is r1
-    sc.draw(100, 0, 10000, "REST", 4, 1, 10)
-    assert sc._cd_s == "4s" and sc._cd_s is not s1
+def test_screen_numbers_drawn_digit_by_digit_match_the_text():
+    # countdown and rep count are drawn from constant digit strings (no text is built):
+    # the pixels are those of the whole text
+    import framebuf
+    _w, _oled, d, sc = _screen()
+    for cd, rep, reps in ((5, 1, 10), (0, 0, 3), (123, 30, 30), (-1, 7, 0)):
+        sc.draw(0, 0, 10000, "REST", cd, rep, reps)
+        ref = framebuf.FrameBuffer(bytearray(128 * 8), 128, 64, framebuf.MONO_VLSB)
+        ref.text("REST", 0, 0, 1)
+        if cd >= 0:
+            ref.text("%ds" % cd, 0, 16, 1)
+        if reps > 0:
+            t = "%d/%d" % (rep, reps)
+            ref.text(t, 128 - 8 * len(t), 16, 1)
+        for y in range(0, 30):
+            for x in range(128):
+                assert d.fb.pixel(x, y) == ref.pixel(x, y), (cd, rep, reps, x, y)
 
 
 def test_vdev_ssd1306_page_mode_and_display_flags():

@@ -17,7 +17,7 @@ except ImportError:  # CPython
 from pacer import events as ev
 from pacer.artifact import CoughGuard
 from pacer.baseline import Baseline
-from pacer.cue import PAT_DONE, PAT_FAULT, PAT_REACHED, PAT_TENSION, Cue
+from pacer.cue import PAT_DONE, PAT_FAULT, PAT_NONE, PAT_REACHED, PAT_TENSION, Cue
 from pacer.mvc import Calibration
 from pacer.pressure import PressureFilter
 from pacer.program import (
@@ -164,6 +164,7 @@ class Engine:
             return
         if kind:
             self.faults += 1
+            self.mvc_clean = False  # a peak seen around a sensor fault is no clean maximum
             self.cue.trigger(PAT_FAULT, t)
             self._fault_event(t, kind, 1)
         else:
@@ -221,7 +222,9 @@ class Engine:
             self._fault_event(t, ev.FAULT_LEAK, 1)
         self._score(pt, dt, p, abd, has_abd, cough, faulted)
         reached = p >= self.target and is_contraction(muscle) and not cough and not faulted
-        if reached and not self.reached:
+        if reached and not self.reached and self.cue.pat == PAT_NONE:
+            # never cut a transition pattern short: on an LED-only board the squeeze buzz is
+            # the cue itself, and a tense start would otherwise shrink it to a 40 ms tick
             self.cue.trigger(PAT_REACHED, t)
         self.reached = reached
         watching = (is_relaxing(muscle) and self.base.zeroed and pos >= s.release_grace_ms)
@@ -307,7 +310,7 @@ class Engine:
     def _leave(self, i, t):
         tl = self.tl
         if tl.role[i] == R_MVC:
-            if self.mvc_clean and not self.range_fault:
+            if self.mvc_clean and not self.range_fault and not self.fault_kind:
                 self.cal.offer(self.mvc_peak - self.base.value)
             if self.cal.adopt():
                 self.target = self._target()

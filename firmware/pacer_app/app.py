@@ -9,6 +9,18 @@ Button (a person can train with the device alone):
   idle:    short = start the selected program, long = select the next program (the light blinks
            its number), very long (5 s) = run `calibrate` (rest baseline and maximum squeeze)
   running: short = pause / resume, long = stop (the session is saved)
+
+Status patterns (LED and pixel; the buzzer beeps on a button event and on a fault):
+  idle     slow 4 s breathing glow, blue
+  select   the program's number in quick white blinks (after a long press)
+  running  the engine's cues: breath ramps, effort brightness, green on target, red on tension
+  paused   the engine's 2 s white glow, motor silent
+  done     the result, every 3 s: 3 flashes (>= 80 % of reps reached, green), 2 (>= 50 %,
+           amber) or 1 (less, magenta); breathing programs without reps count as 3
+  fault    fast 2 Hz red flashing, motor off (sensor unplugged, over range, stuck, bus error)
+  safe     steady dim light, purple pixel, nothing else (pacer_app.supervisor; the REPL is free)
+The optional OLED shows phase, countdown, rep count and the pressure bar with the target line;
+it is redrawn four times a second (a frame takes ~25 ms on the I2C bus), never every tick.
 """
 import json
 
@@ -18,6 +30,7 @@ from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, Engine
 from pacer.settings import FIELDS, Settings
 from pacer_app.protocol import PROTOCOL, Protocol, Telemetry
 from pacer_hw import fault
+from pacer_hw._compat import ticks_diff
 from pacer_hw.button import LONG, SHORT, VLONG
 
 try:
@@ -35,6 +48,8 @@ _IDLE_BLUE = const(0x0020A0)
 _DONE_GREEN = const(0x00A020)
 _SELECT_WHITE = const(0xA0A0A0)
 VERSION = "0.1.0"
+_PHASE = ("REST", "SQUEEZE", "FLICK", "RELEASE", "DROP", "MAX")   # by pacer.program M_*
+_RESULT = ("DONE: KEEP GOING", "DONE: GOOD", "DONE: GREAT")
 
 
 def _engine_fault(code):
@@ -46,6 +61,7 @@ class App:
         self.board = board
         self.store = store
         self.usb = usb
+        self._usb_queue = usb is not None and hasattr(usb, "flush")
         self.board_name = board_name
         cfg, warnings = store.load_config()
         self.cfg = cfg
@@ -58,9 +74,15 @@ class App:
         self.injecting = False
         self.inj_p = 0
         self.inj_abd = ABSENT
+        self.inj_t = -1         # T_MS of the last injected sample of this session
+        self.now = 0
         self.stream = bool(cfg.get("stream", False))
         self.blink_until = 0
         self.blinks = 0
+        self.result = 0          # after a session: 3 good, 2 fair, 1 poor (the done pattern)
+        self.screen = getattr(board, "screen", None)
+        self._scr_t = 0
+        self._scr_full = 5000    # bar full scale, cp
         self.user = cfg.get("user", "default")
         self.proto = Protocol(self, self._send)
         self.tele = Telemetry(self._write_frame, self._ready)
@@ -80,6 +102,7 @@ class App:
     def tick(self, now, dt):
         """One control period. now: ticks_ms; dt: ms since the previous tick."""
         b = self.board
+        self.now = now
         btn = b.button_event(now)
         if btn:
             self._button(btn, now)
@@ -88,8 +111,34 @@ class App:
             p = self.inj_p
             abd = self.inj_abd
         else:
-            code, p, a = b.read(now)
+            code = b.sample(now)
+            p = b.cp
+            a = b.abd
             abd = ABSENT if a is None else a
+        self.now = now
+        eng = self.engine
+        if self.injecting and eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
+            pass  # hardware-in-the-loop: each `S` sample ticks the engine at its own time
+        else:
+            self._step(now, dt, code, p, abd)
+        if self.screen is not None and ticks_diff(now, self._scr_t) >= 250:
+            self._scr_t = now
+            self._draw(p)
+        u = self.usb
+        if u is not None:
+            if self._usb_queue:
+                u.flush()  # queued replies and event lines first, a chunk at a time
+            n = u.read()
+            if n:
+                self.proto.feed(u.buf, n)
+            # `sessions get`: one record per free port, so none is dropped by a busy link
+            for _ in range(8):
+                if not u.ready() or not self.proto.pump(1):
+                    break
+
+    def _step(self, now, dt, code, p, abd):
+        """Advance the engine by dt ms with one reading, show the cues, send a frame."""
+        b = self.board
         eng = self.engine
         cue = 0
         if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
@@ -116,12 +165,29 @@ class App:
                 cue = _CUE_FAULT
         if self.stream:
             self.tele.send(self.el, p, target, step, cue, None if abd == ABSENT else abd)
-        u = self.usb
-        if u is not None:
-            n = u.read()
-            if n:
-                self.proto.feed(u.buf, n)
-            self.proto.pump()
+
+    def _draw(self, p):
+        """The OLED view: phase, countdown, rep count, pressure bar with the target line."""
+        scr = self.screen
+        if scr is None:
+            return
+        eng = self.engine
+        if eng is not None and (eng.state == RUNNING or eng.state == PAUSED) and eng.step >= 0:
+            tl = eng.tl
+            i = eng.step
+            left = tl.start_ms[i] + tl.dur_ms[i] - self.el
+            phase = "PAUSED" if eng.state == PAUSED else _PHASE[tl.muscle[i]]
+            scr.draw(p, eng.target, self._scr_full, phase, left // 1000 + 1, eng.acc[0],
+                     tl.reps)
+        elif eng is not None and self.result:
+            sm = eng.summary
+            scr.draw(p, 0, self._scr_full, _RESULT[self.result - 1], -1, sm[3], sm[2])
+        else:
+            scr.draw(p, 0, self._scr_full, self.selected, -1, 0, 0)
+        try:
+            scr.d.show()
+        except OSError:  # a loose OLED must not stop the exercise
+            self.screen = None
 
     def _idle_show(self, now, code):
         b = self.board
@@ -133,7 +199,14 @@ class App:
             on = ((self.blink_until - now) // 200) % 2 == 1
             b.show(now, 40000 if on else 0, _SELECT_WHITE if on else 0, 0)
             return
-        colour = _DONE_GREEN if self.engine is not None else _IDLE_BLUE
+        if self.engine is not None and self.result:
+            k = now % 3000  # the result: 1-3 flashes of 150 ms every 3 s
+            n = self.result
+            on = k < n * 400 and k % 400 < 150
+            colour = (0xA000A0, 0xC06000, _DONE_GREEN)[n - 1]
+            b.show(now, 50000 if on else 0, colour if on else 0, 0)
+            return
+        colour = _IDLE_BLUE
         x = (now % 4000) // 16   # a 4 s breathing glow: the device is alive and waiting
         if x > 125:
             x = 250 - x
@@ -165,8 +238,21 @@ class App:
 
     def _finished(self):
         self.store.end_session()
+        eng = self.engine
+        if eng is not None:
+            sm = eng.summary
+            reps = sm[2]
+            pct = sm[3] * 100 // reps if reps else 100
+            self.result = 3 if pct >= 80 else (2 if pct >= 50 else 1)
+            self._beep(880 if self.result == 3 else 440, 300)
+
+    def _beep(self, hz, ms):
+        buz = getattr(self.board, "buzzer", None)
+        if buz is not None:
+            buz.tone(hz, self.now, ms)
 
     def _button(self, btn, now):
+        self._beep(2000 if btn == SHORT else 1500, 40)
         eng = self.engine
         if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
             if btn == SHORT:
@@ -246,6 +332,7 @@ class App:
         self.engine = Engine(tl, Settings(values), mvc)
         self.program_name = name
         self.el = 0
+        self.inj_t = -1
         self.store.begin_session(json.dumps({"program": name, "user": self.user,
                                              "board": self.board_name, "mvc_cp": mvc,
                                              "version": VERSION}))
@@ -282,7 +369,7 @@ class App:
             raise ValueError("; ".join([str(x) for x in r]))
         self.cfg, self.warnings = self.store.load_config()
         self.stream = bool(self.cfg.get("stream", self.stream))
-        return r
+        return self.cfg.get(key, value)  # the stored value (the reply's "value")
 
     def sessions(self):
         return self.store.sessions()
@@ -303,3 +390,10 @@ class App:
     def inject(self, t, p, abd):
         self.inj_p = p
         self.inj_abd = ABSENT if abd is None else abd
+        eng = self.engine
+        if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
+            # The engine runs on the samples' clock (T_MS), not the board's: the same session
+            # whether the host streams in real time or faster, on a board or a virtual one.
+            dt = 0 if self.inj_t < 0 else t - self.inj_t
+            self.inj_t = t
+            self._step(self.now, dt, fault.OK, p, self.inj_abd)

@@ -4,6 +4,7 @@ This is the one place that touches `machine`; the module and `neopixel` are pass
 virtual board and tests can supply their own. Everything here allocates only at construction.
 """
 from pacer_hw import fault
+from pacer_hw._compat import ticks_diff
 from pacer_hw.button import Button
 from pacer_hw.led import Led
 from pacer_hw.motor import Motor
@@ -47,7 +48,7 @@ def make_sensor(machine, spec, adc_info, cache):
 
 
 class Board:
-    def __init__(self, profile, machine, neopixel=None, motor_max_on_ms=2000):
+    def __init__(self, profile, machine, neopixel=None, motor_max_on_ms=2000, with_screen=True):
         self.profile = profile
         self.machine = machine
         # outputs first, and off, before anything that could fail
@@ -67,10 +68,49 @@ class Board:
             from pacer_hw.buzzer import Buzzer
             self.buzzer = Buzzer(machine.PWM(machine.Pin(profile["buzzer"])))
         cache = {}
+        self._i2c_cache = cache
         self.sensor = make_sensor(machine, profile["pressure"], profile["adc"], cache)
         self.abdominal = None
         if profile.get("abdominal"):
             self.abdominal = make_sensor(machine, profile["abdominal"], profile["adc"], cache)
+        self.bus_recoveries = 0
+        from pacer_hw import supply
+        self.supply = supply.from_profile(machine, profile)  # None without a sense divider
+        self.screen = None
+        oled = profile.get("oled")
+        if oled and with_screen:
+            # optional: only when a display answers at its address
+            try:
+                bus = _i2c(machine, oled, cache)
+                if oled["addr"] in bus.scan():
+                    from pacer_hw.screen import SSD1306, Screen
+                    self.screen = Screen(SSD1306(bus, oled["addr"]))
+            except Exception:  # noqa: BLE001 - no screen is a normal configuration
+                self.screen = None
+        self.cp = 0
+        self.abd = None
+        self._recover_t = None
+
+    def _recover_i2c(self, t):
+        """A bus error on an I2C sensor: at most once a second, clock a held SDA free and give
+        the drivers fresh I2C objects (anchors section 9, fault 5; the watchdog is the backstop)."""
+        if self._recover_t is not None and ticks_diff(t, self._recover_t) < 1000:
+            return
+        self._recover_t = t
+        from pacer_hw.i2cbus import recover_bus
+        m = self.machine
+        for key in list(self._i2c_cache):
+            try:
+                recover_bus(m.Pin(key[2]), m.Pin(key[1]))
+                bus = m.I2C(key[0], sda=m.Pin(key[1]), scl=m.Pin(key[2]))
+            except Exception:  # noqa: BLE001 - recovery must never take the loop down
+                continue
+            old = self._i2c_cache[key]
+            self._i2c_cache[key] = bus
+            for s in (self.sensor, self.abdominal):
+                if s is not None and getattr(s, "_i2c", None) is old:
+                    s._i2c = bus  # pyright: ignore[reportAttributeAccessIssue]
+        self.bus_recoveries += 1
 
     def outputs_off(self):
         """Safe state: every actuator off. Never raises: it is what error paths call."""
@@ -89,15 +129,30 @@ class Board:
             self.led.duty(led)
         if self.pixel is not None:
             self.pixel.set(rgb)
+        if self.buzzer is not None:
+            self.buzzer.update(t)
 
-    def read(self, t):
-        """Returns (fault code, cp, abdominal cp or None)."""
+    def sample(self, t):
+        """Read the sensors without allocating: returns the fault code and leaves the readings in
+        self.cp and self.abd (abdominal cp, or None when absent or faulty)."""
         s = self.sensor
         code = s.update(t)
+        if code == fault.BUS_ERROR and self._i2c_cache:
+            self._recover_i2c(t)
+        if self.supply is not None and self.supply.low(t) and code == fault.OK:
+            code = fault.NOT_READY  # supply sag / low battery: readings are not trustworthy
         abd = None
         if self.abdominal is not None and self.abdominal.update(t) == fault.OK:
             abd = self.abdominal.cp
-        return code, s.cp, abd
+        self.cp = s.cp
+        self.abd = abd
+        return code
+
+    def read(self, t):
+        """Returns (fault code, cp, abdominal cp or None). Allocates a tuple: the loop uses
+        sample()."""
+        code = self.sample(t)
+        return code, self.cp, self.abd
 
     def button_event(self, t):
         return self.button.update(t, self.button_pin.value())

@@ -11,6 +11,9 @@ class Pixel:
         self._np = np
         self._i = index
         self._b = brightness
+        self._buf = getattr(np, "buf", None)
+        self._order = getattr(np, "ORDER", (1, 0, 2, 3))
+        self._off = index * getattr(np, "bpp", 3)
         self.rgb = -1
         self.set(0)
 
@@ -20,12 +23,21 @@ class Pixel:
             return False
         self.rgb = rgb
         b = self._b
-        self._np[self._i] = (
-            (((rgb >> 16) & 0xFF) * b + 127) // 255,
-            (((rgb >> 8) & 0xFF) * b + 127) // 255,
-            ((rgb & 0xFF) * b + 127) // 255,
-        )
-        self._np.write()
+        np = self._np
+        buf = self._buf
+        if buf is None:  # a neopixel without micropython-lib's buf/ORDER: the tuple way
+            np[self._i] = ((((rgb >> 16) & 0xFF) * b + 127) // 255,
+                           (((rgb >> 8) & 0xFF) * b + 127) // 255,
+                           ((rgb & 0xFF) * b + 127) // 255)
+        else:
+            # write the colour bytes in place (ORDER maps R, G, B to wire positions, GRB on a
+            # WS2812): no tuple per colour change, so a breathing status glow never allocates
+            o = self._off
+            order = self._order
+            buf[o + order[0]] = (((rgb >> 16) & 0xFF) * b + 127) // 255
+            buf[o + order[1]] = (((rgb >> 8) & 0xFF) * b + 127) // 255
+            buf[o + order[2]] = ((rgb & 0xFF) * b + 127) // 255
+        np.write()
         return True
 
     def brightness(self, b):

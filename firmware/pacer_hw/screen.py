@@ -83,26 +83,21 @@ class Screen:
 
     def __init__(self, display):
         self.d = display
-        self._cd = -1
-        self._cd_s = ""
-        self._rep = -1
-        self._reps = -1
-        self._rep_s = ""
 
     def draw(self, cp, target_cp, full_cp, phase, countdown_s, rep, reps, msg=""):
         fb = self.d.fb
         w = self.d.width
-        if countdown_s != self._cd:
-            self._cd = countdown_s
-            self._cd_s = f"{countdown_s}s" if countdown_s >= 0 else ""
-        if rep != self._rep or reps != self._reps:
-            self._rep = rep
-            self._reps = reps
-            self._rep_s = f"{rep}/{reps}" if reps > 0 else ""
         fb.fill(0)
         fb.text(phase, 0, 0, 1)
-        fb.text(self._cd_s, 0, 16, 1)
-        fb.text(self._rep_s, w - 8 * len(self._rep_s), 16, 1)
+        # numbers digit by digit from constant strings: no text is built, nothing allocates
+        if countdown_s >= 0:
+            x = _num(fb, countdown_s, 0, 16)
+            fb.text("s", x, 16, 1)
+        if reps > 0:
+            x = w - 8 * (_digits(rep) + 1 + _digits(reps))
+            x = _num(fb, rep, x, 16)
+            fb.text("/", x, 16, 1)
+            _num(fb, reps, x + 8, 16)
         inner = w - 4
         fb.rect(0, _BAR_Y, w, _BAR_H, 1)
         fill = _scale(cp, full_cp, inner)
@@ -117,6 +112,31 @@ class Screen:
             fb.vline(x, _BAR_Y + 2, _BAR_H - 4, 0 if x < 2 + fill else 1)
         if msg:
             fb.text(msg, 0, 56, 1)
+
+
+_DIGIT = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+
+
+def _digits(n):
+    k = 1
+    while n >= 10:
+        n //= 10
+        k += 1
+    return k
+
+
+def _num(fb, n, x, y):
+    """Draw the non-negative int n at (x, y); returns the x after it."""
+    if n < 0:
+        n = 0
+    p = 1
+    while p * 10 <= n:
+        p *= 10
+    while p:
+        fb.text(_DIGIT[(n // p) % 10], x, y, 1)
+        x += 8
+        p //= 10
+    return x
 
 
 def _scale(v, full, px):

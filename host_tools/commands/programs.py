@@ -6,7 +6,8 @@ from pacer import builtin
 
 NAME = "programs"
 HELP = "List built-in programs, or show a program's expanded step timeline."
-EXAMPLE = "pacer programs list\n  pacer programs show kegel --json\n  pacer programs show my.json"
+EXAMPLE = ("pacer programs list\n  pacer programs show kegel --json\n"
+           "  pacer programs show my.json\n  pacer programs push my.json --port /dev/ttyACM0")
 
 
 def add_arguments(p):
@@ -17,6 +18,10 @@ def add_arguments(p):
     show.add_argument("--json", action="store_true",
                       help="print the expanded timeline as JSON (start_ms, duration_ms, breath, "
                            "muscle, role per step)")
+    push = sub.add_parser("push", help="check a program .json on the host, then store it on "
+                                       "the board")
+    push.add_argument("file", metavar="FILE.json")
+    push.add_argument("--port", help="serial port (default: found by USB vendor ID)")
 
 
 def _mmss(ms):
@@ -30,6 +35,8 @@ def run(args):
             tl = builtin.load(name)
             print("%-14s %6s %5d  %s" % (name, _mmss(tl.total_ms), tl.reps, tl.title))
         return 0
+    if args.action == "push":
+        return _push(args)
     tl = programs.load(args.name)
     if args.json:
         print(json.dumps(json.loads(tl.steps_json()), indent=1))
@@ -39,4 +46,24 @@ def run(args):
         d = tl.step_dict(i)
         print("  %7s  %5.1f s  %-7s %-8s %s" % (_mmss(d["start_ms"]), d["duration_ms"] / 1000,
                                                 d["breath"], d["muscle"], d["role"] or ""))
+    return 0
+
+
+def _push(args):
+    from host_tools import device
+    from host_tools.errors import CliError
+    if not args.file.endswith(".json"):
+        raise CliError("push takes a program .json file, got %r" % args.file)
+    spec, _ = programs.load_spec(args.file)
+    tl = programs.build(spec, args.file)   # the board's own validator, on the host first
+    if spec.get("name") in builtin.NAMES:
+        raise CliError("%r is a built-in program's name; rename yours" % spec.get("name"))
+    line = "programs push " + json.dumps(spec, separators=(",", ":"))
+    if len(line.encode()) > 512:
+        raise CliError("%s is %d bytes as one line; the board takes at most 512: shorten it (use "
+                       "blocks with reps instead of repeated steps)" % (args.file, len(line)))
+    with device.Device.connect(args.port) as dev:
+        dev.command(line)
+        print("pushed %s to %s: %d steps, %d reps, %s; start it with the button or `start %s`"
+              % (tl.name, dev.port, tl.n, tl.reps, _mmss(tl.total_ms), tl.name))
     return 0

@@ -90,7 +90,8 @@ function copyTree(FS, host, vm) {
     const h = path.join(host, ent.name);
     const v = vm + "/" + ent.name;
     if (ent.isDirectory()) copyTree(FS, h, v);
-    else if (ent.isFile() && ent.name.endsWith(".py")) FS.writeFile(v, fs.readFileSync(h));
+    else if (ent.isFile() && (ent.name.endsWith(".py") || ent.name.endsWith(".mpy")))
+      FS.writeFile(v, fs.readFileSync(h)); // .mpy: bytecode compiled by mpy-cross
   }
 }
 

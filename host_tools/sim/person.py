@@ -44,7 +44,7 @@ def _k(tau_s):
 
 
 class Person:
-    def __init__(self, values, rng, events):
+    def __init__(self, values, rng, events, breath_rng=None):
         self.v = values
         self.rng = rng
         self.events = events
@@ -60,6 +60,7 @@ class Person:
         self._drop = v["drop"]
         self._breath_iap = v["breath_iap"]
         self._free_step = v["breath_rate"] / 60.0 * _DT
+        self.breath_rng = breath_rng  # latencies of breath-only cues (None: rng)
         self.pending = []            # perceived-later cues: [t_react, breath, muscle, serial, dur]
         self.breath_cue = B_FREE
         self.muscle_cue = 0
@@ -92,21 +93,27 @@ class Person:
         return t + int(60000.0 / per_min * self.events.uniform(0.2, 1.8))
 
     def cue(self, t, breath, muscle, serial, dur_ms):
-        """A cue change shown at t; the person acts on it after their latency."""
-        when = t + int(self.rng.band(self.v["latency_ms"]))
+        """A cue change shown at t; the person acts on it after their latency. breath None keeps
+        the current breathing, muscle None changes only the breathing."""
+        # Breath-only cues draw from their own stream, so how many the person saw (the idle
+        # glow before a session) does not shift the draws of the muscle cues.
+        rng = self.rng if muscle is not None or self.breath_rng is None else self.breath_rng
+        when = t + int(rng.band(self.v["latency_ms"]))
         if self.pending and when < self.pending[-1][0]:
             when = self.pending[-1][0]  # cues are perceived in the order shown
         self.pending.append([when, breath, muscle, serial, dur_ms, when - t])
 
     def _react(self, ev):
         when, breath, muscle, serial, dur_ms, latency = ev
+        if muscle is None:
+            # A breath-only change (the person follows the light): effort and reps unchanged.
+            self._breath_cue(breath, dur_ms)
+            return
+        if breath is None:
+            breath = self.breath_cue
         if is_contraction(self.muscle_cue) and not is_contraction(muscle):
             self.tone = max(self.tone, self.v["residual"] * self.muscle)
-        if breath == B_FREE and self.breath_cue != B_FREE:
-            # Start free breathing where the cued breath left off, mid-exhale.
-            self.phase = 1.0 - (1.0 - _FREE_INHALE) * min(self.bvt, _FREE_DEPTH) / _FREE_DEPTH
-        self.breath_cue = breath
-        self.breath_s = min(8.0, max(1.5, dur_ms / 1000.0)) if dur_ms > 0 else _CUED_BREATH_S
+        self._breath_cue(breath, dur_ms)
         self.muscle_cue = muscle
         self.missed = False
         self.bearing = False
@@ -120,6 +127,13 @@ class Person:
                 self.bear_amp = self.rng.band(self.v["bear_amp"])
         self.react_serial = serial
         self.react_latency = latency
+
+    def _breath_cue(self, breath, dur_ms):
+        if breath == B_FREE and self.breath_cue != B_FREE:
+            # Start free breathing where the cued breath left off, mid-exhale.
+            self.phase = 1.0 - (1.0 - _FREE_INHALE) * min(self.bvt, _FREE_DEPTH) / _FREE_DEPTH
+        self.breath_cue = breath
+        self.breath_s = min(8.0, max(1.5, dur_ms / 1000.0)) if dur_ms > 0 else _CUED_BREATH_S
 
     def tick(self, t):
         while self.pending and self.pending[0][0] <= t:

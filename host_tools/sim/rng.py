@@ -19,6 +19,7 @@ PERSON = 2
 EVENTS = 3
 SENSOR = 4
 JITTER = 5
+BREATH = 6   # latencies of breath-only cues (person in the loop)
 
 
 def _avalanche(x):

@@ -72,7 +72,8 @@ class Sampler:
         self.params = params
         self.seed = seed
         self.values = v = personas.draw(params, _rng.Rng(seed, _rng.DRAW))
-        self.person = Person(v, _rng.Rng(seed, _rng.PERSON), _rng.Rng(seed, _rng.EVENTS))
+        self.person = Person(v, _rng.Rng(seed, _rng.PERSON), _rng.Rng(seed, _rng.EVENTS),
+                             _rng.Rng(seed, _rng.BREATH))
         self.noise = _rng.Rng(seed, _rng.SENSOR)
         self.sensor = Sensor(sensor or NONE)
         self.abd_sensor = Sensor(sensor or NONE) if abdominal else None
@@ -118,6 +119,18 @@ class Sampler:
         self.external = True
         self.step = step
         self._cue(t_ms, breath, muscle, step, dur_ms)
+
+    def perceive(self, t_ms, shown_ms, muscle=None, breath=None):
+        """A person watching a device: at t_ms they have recognised a cue the device began to
+        show at shown_ms (<= t_ms); they react shown_ms + their latency (at once if that has
+        passed). muscle None: a breath-only change; breath None: keep breathing as before."""
+        self._advance(t_ms)
+        self.external = True
+        self.step = -1
+        self._serial += 1
+        self.person.cue(shown_ms, breath, muscle, self._serial, 0)
+        if muscle is not None:
+            self.book.cue(shown_ms, muscle, -1, self._serial)
 
     def motor_on(self, on):
         self.motor = bool(on)

@@ -6,6 +6,8 @@
 //   iteration (select.poll with a timeout), and at real speed while the board waits for
 //   input (idle REPL, a blocking stdin read). Executing Python costs no virtual time, so runs
 //   are deterministic for a given input.
+// - rate (virtual mode): sleeps also wait in real time as far as needed to keep the clock at
+//   most rate x real time (same determinism: the board sees only the virtual clock).
 // Board-visible values derived from it:
 // - ticks_ms / ticks_us: time since the last hard reset (soft resets keep counting, as on rp2),
 //   plus ticksOffsetUs, wrapped at 2**30 like every 32-bit MicroPython port.
@@ -25,10 +27,14 @@ export class Clock {
   constructor(cfg, shared) {
     this.realtime = !!cfg.realtime;
     this.tickCostUs = cfg.tickCostUs || 0;
+    // rate > 0 (virtual mode only): never run more than rate x real time (a watchable demo)
+    this.rate = cfg.rate > 0 && !this.realtime ? cfg.rate : 0;
+    this.rateT0 = performance.now();
     this.sh = shared;
     this.startUs = shared[SH.CLOCK];
     this.t0 = performance.now();
     this.vUs = this.startUs;
+    this.rateV0 = this.startUs;
     this.bootBase = shared[SH.BOOT_BASE];
     this.ticksOffset = cfg.ticksOffsetUs || 0;
     this.epoch0 = cfg.epochS;
@@ -58,6 +64,12 @@ export class Clock {
     }
     this.vUs += us;
     this.publish();
+  }
+
+  // Real milliseconds the clock is ahead of rate x real time (0 without a rate).
+  aheadMs() {
+    if (!this.rate) return 0;
+    return (this.vUs - this.rateV0) / 1000 / this.rate - (performance.now() - this.rateT0);
   }
 
   publish() {

@@ -22,7 +22,9 @@ use host_tools.mpvm for heap budgets), record (JSONL file of the World's outputs
 {"t_ms", "ch", "v"} object per line, t_ms on the board clock since power-on, flushed at least
 every second), capacity (flash bytes; default the board's filesystem size), fs_model
 ("littlefs" copy-on-write commits, or "direct" torn writes), tick_cost_us (virtual time charged
-per time call), ticks_offset_ms (start the tick counters that far in, to test wraps), epoch
+per time call), rate (accelerated mode: at most this many times real time, e.g. 8 for a
+watchable demo; default as fast as possible), ticks_offset_ms (start the tick counters that far
+in, to test wraps), epoch
 (RTC seconds since 1970 at power-on; default 2021-01-01, the wall clock in realtime mode).
 """
 from __future__ import annotations
@@ -214,7 +216,7 @@ def start(board: str = "pico", flash_dir: str | os.PathLike | None = None, realt
           fs_model: str = "littlefs", tick_cost_us: int = 0, ticks_offset_ms: int = 0,
           epoch: int | None = None, power_cut_at: int | None = None,
           log: str | os.PathLike | None = None, wait: bool = True,
-          ready_timeout: float = 20.0) -> VBoard:
+          ready_timeout: float = 20.0, rate: float | None = None) -> VBoard:
     """Start a virtual board; returns once the VM has booted (before boot.py) unless wait=False."""
     if not VM_MJS.is_file():
         raise VBoardError("MicroPython VM missing (%s): run `make setup`" % VM_MJS)
@@ -252,6 +254,7 @@ def start(board: str = "pico", flash_dir: str | os.PathLike | None = None, realt
         "heap": int(heap),
         "record": str(Path(record).resolve()) if record is not None else None,
         "tickCostUs": int(tick_cost_us),
+        "rate": float(rate or 0),
         "ticksOffsetUs": int(ticks_offset_ms) * 1000,
         "epochS": int(epoch if epoch is not None else (time.time() if realtime else EPOCH_2021)),
         "pyDir": str(HERE / "py"),
@@ -284,6 +287,7 @@ def _parser():
     p.add_argument("--capacity", type=int, help="flash filesystem bytes")
     p.add_argument("--fs-model", choices=("littlefs", "direct"), default="littlefs")
     p.add_argument("--tick-cost-us", type=int, default=0)
+    p.add_argument("--rate", type=float, help="accelerated: at most this many x real time")
     p.add_argument("--ticks-offset-ms", type=int, default=0)
     p.add_argument("--epoch", type=int, help="RTC at power-on, seconds since 1970")
     p.add_argument("--power-cut-at", type=int, help="cut the power inside flash write N")
@@ -304,7 +308,7 @@ def main(argv=None) -> int:
                persona=a.persona, heap=a.heap, record=a.record, capacity=a.capacity,
                fs_model=a.fs_model, tick_cost_us=a.tick_cost_us,
                ticks_offset_ms=a.ticks_offset_ms, epoch=a.epoch, power_cut_at=a.power_cut_at,
-               log=a.log, wait=False)
+               log=a.log, wait=False, rate=a.rate)
     print(vb.port, flush=True)
     try:
         while not stop.wait(0.2):

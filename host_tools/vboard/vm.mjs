@@ -152,6 +152,8 @@ function sleepUs(us) {
   if (!clock.realtime) {
     clock.advance(us);
     service(false);
+    const ahead = clock.aheadMs();
+    if (ahead > 1) sleepReal(Math.min(ahead, 500));
     return;
   }
   const end = clock.now() + us;

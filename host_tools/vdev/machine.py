@@ -26,7 +26,7 @@ class ResetRequested(BaseException):
     """Raised by reset-like calls; .kind is "hard", "soft", "deepsleep" or "bootloader"."""
 
     def __init__(self, kind):
-        BaseException.__init__(self, kind)
+        super().__init__(kind)
         self.kind = kind
 
 

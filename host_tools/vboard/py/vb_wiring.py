@@ -6,9 +6,11 @@ Wiring from the profile (firmware/pacer_hw/profiles.py, passed in by the launche
 pressure/abdominal sensors (mpx5010 on an ADC pin, hx710b on two GPIOs, mprls/bmp280 on I2C),
 the SSD1306 OLED, the supply sense divider; PWM/pin/pixel channels get the names motor, led,
 buzzer, pixel in the recording. Pressures: rest (0 cmH2O gauge) unless a persona is given, in
-which case a host_tools.sim Sampler supplies both channels. Limitation: the simulated person
-does not watch the device's cues yet (no set_cue from the outputs), so a persona only rests and
-breathes.
+which case a host_tools.sim Sampler supplies both channels, driven by a sim.watch.Watcher: the
+person watches the motor, LED and pixel outputs as they change and reacts to the cues they
+recognise after their latency (see host_tools/sim/watch.py). Their ground truth is written to
+the outputs recording: "truth" [tension_cmH2O, activation, artifact] every 100 ms, "truth.rep"
+per rep (the last record per "n" is final) and "person.cue" per perceived cue.
 
 machine hooks: reset()/soft_reset()/deepsleep()/bootloader() reset the VM at once (no finally
 blocks run, as on hardware); WDT also arms the host watchdog (checked on every host call, and
@@ -119,13 +121,35 @@ def wire(w, prof):
         w.label("pixel%d" % prof["pixel"], "pixel")
 
 
-def person(w, persona, seed, abdominal):
+_WATCHED = ("motor", "led", "pixel")
+
+
+def person(w, persona, seed, abdominal, has_led=True):
+    """The simulated person on the pressure channels, watching the device's outputs (the
+    sim.watch.Watcher: vibration patterns, pixel colour, light ramps) and reacting after their
+    latency. Their truth goes to the outputs recording ("truth", "truth.rep", "person.cue")."""
     from sim import Sampler
+    from sim.watch import Watcher
 
     s = Sampler(persona, seed, abdominal=abdominal)
-    w.set_pressure(0, lambda t: s.pressure(0, t))
+    watcher = Watcher(s, _sink, has_led=has_led)
+    sink = w.sink
+
+    def watching_sink(t_ms, channel, value):
+        sink(t_ms, channel, value)
+        if channel in _WATCHED:
+            watcher.see(t_ms, channel, value)
+
+    w.sink = watching_sink
+
+    def pelvic(t):
+        watcher.poll(t)
+        return s.pressure(0, t)
+
+    w.set_pressure(0, pelvic)
     if abdominal:
         w.set_pressure(1, lambda t: s.pressure(1, t))
+    s.watcher = watcher
     return s
 
 
@@ -144,7 +168,8 @@ def build(cfg):
     wire(w, prof)
     if cfg.get("persona"):
         try:
-            person(w, cfg["persona"], cfg["seed"], bool(prof.get("abdominal")))
+            person(w, cfg["persona"], cfg["seed"], bool(prof.get("abdominal")),
+                   prof.get("led") is not None)
         except Exception as e:  # noqa: BLE001 - the board still boots, at rest
             _h.log("vboard: persona %r not available: %r" % (cfg["persona"], e))
     return w

@@ -1,0 +1,224 @@
+"""The whole device (App + Board + drivers + Store) on the vdev World, for CPython and for the
+MicroPython VM (tests/test_board_alloc.py runs it in mpvm). No pytest, no CPython-only syntax.
+
+make(board, root): a World wired as the profile says (every sensor type: MPX5010 on an ADC pin,
+HX710B on two GPIOs, MPRLS/BMP280 on I2C, the OLED), the App with a host that reads everything.
+"""
+import os
+
+import machine
+import neopixel
+import world as W
+
+from pacer_app.app import App
+from pacer_app.board import Board
+from pacer_app.storage import Store
+from pacer_hw import profiles
+
+TICK = 20
+
+
+class SinkUsb:
+    """A host that reads everything and keeps nothing (no allocation on the host side)."""
+
+    def __init__(self):
+        self.buf = bytearray(64)
+        self.inbox = b""
+        self.frames = 0
+        self.text = 0
+
+    def send(self, data):
+        self.inbox = self.inbox + data
+
+    def read(self):
+        if not self.inbox:
+            return 0
+        n = min(64, len(self.inbox))
+        self.buf[:n] = self.inbox[:n]
+        self.inbox = self.inbox[n:]
+        return n
+
+    def ready(self):
+        return True
+
+    def write(self, text):
+        self.text += 1
+        return True
+
+    def write_bytes(self, mv):
+        self.frames += 1
+        return len(mv)
+
+
+def _sensor(w, ch, spec):
+    t = spec["type"]
+    if t == "mpx5010":
+        import mpx5010
+        w.attach_adc(spec["pin"], mpx5010.MPX5010(w, spec["pin"], ch, vs_mv=spec.get("vs_mv", 5000),
+                                                  div=tuple(spec["div"])))
+    elif t == "hx710b":
+        import hx710b
+        hx710b.HX710B(w, spec["sck"], spec["dout"], ch,
+                      counts_per_cmh2o=spec.get("counts_per_cmh2o", 79000))
+    elif t == "mprls":
+        import mprls
+        w.bus(spec["scl"], spec["sda"]).attach(spec["addr"], mprls.MPRLS(w, ch))
+    elif t == "bmp280":
+        import bmp280
+        w.bus(spec["scl"], spec["sda"]).attach(spec["addr"], bmp280.BMP280(w, ch))
+
+
+def wire(w, prof):
+    for ch, key in ((0, "pressure"), (1, "abdominal")):
+        if prof.get(key):
+            _sensor(w, ch, prof[key])
+    oled = prof.get("oled")
+    if oled:
+        import ssd1306
+        w.bus(oled["scl"], oled["sda"]).attach(oled["addr"], ssd1306.SSD1306(w))
+
+
+def _drop(t_ms, channel, value):
+    pass
+
+
+class QuietNeoPixel(neopixel.NeoPixel):
+    """The vdev NeoPixel without its recording (which allocates on the host side): what is
+    measured is the firmware's allocation, not the virtual device's."""
+
+    def write(self):
+        self.writes += 1
+
+
+class _QuietModule:
+    NeoPixel = QuietNeoPixel
+
+
+def _no_show():
+    pass
+
+
+def make(board, root, usb=None, seed=1, quiet=False):
+    """quiet: outputs are not recorded (w.sink drops them, the pixel is QuietNeoPixel)."""
+    prof = profiles.get(board)
+    w = W.World(port=prof["port"], seed=seed)
+    machine.world = w
+    if quiet:
+        w.sink = _drop
+    wire(w, prof)
+    w.set_pressure(0, 0.0)
+    w.set_pressure(1, 0.0)
+    w.set_input(prof["button"], 1)
+    b = Board(prof, machine, _QuietModule if quiet else neopixel)
+    try:
+        os.mkdir(root)
+    except OSError:
+        pass
+    store = Store(os, root)
+    app = App(b, store, usb if usb is not None else SinkUsb(), board)
+    return w, app
+
+
+def run(w, app, ms):
+    for _ in range(ms // TICK):
+        w.advance_ms(TICK)
+        app.tick(w.now_ms(), TICK)
+
+
+def alloc(board, root, stream=True):
+    """Bytes allocated by the full App (driver, engine, cues, outputs, OLED, telemetry) over
+    100 idle ticks (status glow), 100 running ticks mid-phase (kegel) and 50 paused ticks.
+    VM only."""
+    import gc
+    w, app = make(board, root, quiet=True)
+    if app.screen is not None:
+        # the virtual SSD1306 parses every frame in Python (its allocation is the host's);
+        # the firmware's show() is one writeto() of a preallocated buffer
+        app.screen.d.show = _no_show
+    app.stream = stream
+    run(w, app, 1000)          # idle: self-zeroing, first conversions, device caches
+    out = {}
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    run(w, app, 2000)
+    out["idle"] = gc.mem_alloc() - a
+    gc.enable()
+    app.start("kegel")
+    run(w, app, 2500)          # past the "zero" event (1 s) of the baseline step
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    run(w, app, 2000)          # inside the 10 s baseline step: no event, no flash write
+    out["running"] = gc.mem_alloc() - a
+    gc.enable()
+    app.pause()
+    run(w, app, 200)
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    run(w, app, 1000)
+    out["paused"] = gc.mem_alloc() - a
+    gc.enable()
+    out["frames"] = app.usb.frames
+    out["screen"] = app.screen is not None
+    out["state"] = app.status()["state"]
+    out["step"] = app.engine.step
+    return out
+
+
+def _measure(fn, n=50):
+    import gc
+    fn()
+    gc.collect()
+    gc.disable()
+    a = gc.mem_alloc()
+    for _ in range(n):
+        fn()
+    d = gc.mem_alloc() - a
+    gc.enable()
+    return d // n
+
+
+def parts(board, root):
+    """Per-call allocation of each piece of a tick (VM only), to find what allocates."""
+    w, app = make(board, root, quiet=True)
+    b = app.board
+    run(w, app, 1000)
+    out = {}
+    out["read"] = _measure(lambda: b.read(w.now_ms()))
+    out["button"] = _measure(lambda: b.button_event(w.now_ms()))
+    out["idle_show"] = _measure(lambda: app._idle_show(w.now_ms(), 0))
+    out["show"] = _measure(lambda: b.show(w.now_ms(), 1000, 0x102030, 0))
+    out["tele"] = _measure(lambda: app.tele.send(10, 20, 30, 1, 0, None))
+    out["usb"] = _measure(lambda: app.usb.read())
+    out["advance"] = _measure(lambda: w.advance_ms(20))
+    app.start("kegel")
+    run(w, app, 2500)
+    e = app.engine
+    t = [app.el]
+
+    def etick():
+        t[0] += 20
+        e.tick(t[0], 5, -1)
+    out["engine"] = _measure(etick)
+    out["sensor_fault"] = _measure(lambda: e.sensor_fault(t[0], 0))
+    out["tick"] = _measure(lambda: app.tick(w.now_ms(), 20))
+    return out
+
+
+def screen_parts(board, root):
+    """Allocation of one OLED redraw: the firmware's draw() and the (virtual) show()."""
+    w, app = make(board, root, quiet=True)
+    run(w, app, 1000)
+    app.start("kegel")
+    run(w, app, 2500)
+    scr = app.screen
+    out = {"draw_same": _measure(lambda: scr.draw(500, 800, 5000, "SQUEEZE", 3, 1, 30), 20),
+           "show": _measure(lambda: scr.d.show(), 5),
+           "app_draw_no_show": 0}
+    real = scr.d.show
+    scr.d.show = lambda: None
+    out["app_draw_no_show"] = _measure(lambda: app._draw(500), 20)
+    scr.d.show = real
+    return out
