@@ -50,32 +50,10 @@ class SinkUsb:
         return len(mv)
 
 
-def _sensor(w, ch, spec):
-    t = spec["type"]
-    if t == "mpx5010":
-        import mpx5010
-        w.attach_adc(spec["pin"], mpx5010.MPX5010(w, spec["pin"], ch, vs_mv=spec.get("vs_mv", 5000),
-                                                  div=tuple(spec["div"])))
-    elif t == "hx710b":
-        import hx710b
-        hx710b.HX710B(w, spec["sck"], spec["dout"], ch,
-                      counts_per_cmh2o=spec.get("counts_per_cmh2o", 79000))
-    elif t == "mprls":
-        import mprls
-        w.bus(spec["scl"], spec["sda"]).attach(spec["addr"], mprls.MPRLS(w, ch))
-    elif t == "bmp280":
-        import bmp280
-        w.bus(spec["scl"], spec["sda"]).attach(spec["addr"], bmp280.BMP280(w, ch))
-
-
 def wire(w, prof):
-    for ch, key in ((0, "pressure"), (1, "abdominal")):
-        if prof.get(key):
-            _sensor(w, ch, prof[key])
-    oled = prof.get("oled")
-    if oled:
-        import ssd1306
-        w.bus(oled["scl"], oled["sda"]).attach(oled["addr"], ssd1306.SSD1306(w))
+    import wiring
+    wiring.attach_sensors(w, prof)
+    wiring.attach_oled(w, prof)
 
 
 def _drop(t_ms, channel, value):

@@ -28,31 +28,10 @@ PERIOD = 1 << 30
 
 
 def wire(w, prof):
-    """The vdev sensors a profile names (as host_tools/vboard/py/vb_wiring.py does)."""
-    import bmp280 as v_bmp
-    import hx710b as v_hx
-    import mprls as v_mprls
-    import mpx5010 as v_mpx
-    for ch, key in ((0, "pressure"), (1, "abdominal")):
-        spec = prof.get(key)
-        if not spec:
-            continue
-        t = spec["type"]
-        if t == "mpx5010":
-            w.attach_adc(spec["pin"], v_mpx.MPX5010(w, spec["pin"], ch,
-                                                    vs_mv=spec.get("vs_mv", 5000),
-                                                    div=tuple(spec["div"])))
-        elif t == "hx710b":
-            v_hx.HX710B(w, spec["sck"], spec["dout"], ch,
-                        counts_per_cmh2o=spec.get("counts_per_cmh2o", 79000))
-        elif t == "mprls":
-            w.bus(spec["scl"], spec["sda"]).attach(spec["addr"], v_mprls.MPRLS(w, ch))
-        elif t == "bmp280":
-            w.bus(spec["scl"], spec["sda"]).attach(spec["addr"], v_bmp.BMP280(w, ch))
-    vs = prof.get("vsense")
-    if vs:
-        import analog
-        analog.VSense(w, vs["pin"], vs.get("mult", 3))
+    """The vdev sensors and supply sense a profile names (as the virtual board wires them)."""
+    import wiring
+    wiring.attach_sensors(w, prof)
+    wiring.attach_vsense(w, prof)
 
 
 class VTime:
