@@ -234,18 +234,7 @@ class Link:
 
     def wait(self, pred, timeout=20.0, what="line"):
         """Wait for a line for which pred(line) holds (scanning from the start); returns it."""
-        end = _wall.monotonic() + timeout
-        seen = 0
-        while True:
-            while seen < len(self.lines):
-                x = self.lines[seen]
-                seen += 1
-                if pred(x):
-                    return x
-            if _wall.monotonic() > end:
-                raise AssertionError("timed out waiting for %s; last lines: %r"
-                                     % (what, self.lines[-8:]))
-            self.pump()
+        return self.wait_after(0, pred, timeout, what)
 
     def mark(self):
         return len(self.lines)

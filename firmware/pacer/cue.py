@@ -63,6 +63,14 @@ def _gamma_table():
     return t
 
 
+def scale(colour, num, den):
+    """0xRRGGBB with each channel scaled by num/den, ints only."""
+    r = ((colour >> 16) & 0xFF) * num // den
+    g = ((colour >> 8) & 0xFF) * num // den
+    b = (colour & 0xFF) * num // den
+    return (r << 16) | (g << 8) | b
+
+
 def _ease(x):
     """Smoothstep on 0..256 -> 0..256, ints only."""
     if x <= 0:
@@ -126,10 +134,7 @@ class Cue:
             return
         bright = (level * (s.brightness >> 8)) >> 8
         self.led = self.gamma[bright]
-        r = ((colour >> 16) & 0xFF) * bright // 255
-        g = ((colour >> 8) & 0xFF) * bright // 255
-        b = (colour & 0xFF) * bright // 255
-        self.rgb = (r << 16) | (g << 8) | b
+        self.rgb = scale(colour, bright, 255)
 
     def running(self, t, breath, muscle, pos, dur, reached, tension):
         """Outputs for a running step: pos ms into a step of dur ms."""

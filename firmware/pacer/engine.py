@@ -88,7 +88,6 @@ class Engine:
         self.target = 0
         self.reached = False
         self.fault_kind = 0
-        self.t = 0
 
     @property
     def led(self):
@@ -183,7 +182,6 @@ class Engine:
         elif dt > _MAX_DT_MS:
             dt = _MAX_DT_MS
         self.last_t = t
-        self.t = t
         s = self.s
         p = self.filt.update(t, raw)
         self.p = p
@@ -234,7 +232,7 @@ class Engine:
                           cough, i)
         if self.watch.count_tension != fired:
             self.cue.trigger(PAT_TENSION, t)
-        self._accumulate(i, muscle, pos, p, base + band, watching)
+        self._accumulate(i, pos, p, base + band, watching)
         if faulted:
             self.cue.fault(t)
         else:
@@ -375,7 +373,7 @@ class Engine:
                 self.range_fault = False
                 self._fault_event(t, ev.FAULT_OVER_RANGE, 0)
 
-    def _accumulate(self, i, muscle, pos, p, relaxed_level, watching):
+    def _accumulate(self, i, pos, p, relaxed_level, watching):
         tl = self.tl
         if tl.role[i] == R_BASELINE and pos * 2 >= tl.dur_ms[i]:
             if self.baseline_steps == 0:

@@ -26,6 +26,7 @@ import json
 
 from pacer import builtin, eventfmt, program
 from pacer import events as ev
+from pacer.cue import scale
 from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, Engine
 from pacer.settings import FIELDS, Settings
 from pacer_app.protocol import PROTOCOL, Protocol, Telemetry
@@ -206,13 +207,11 @@ class App:
             colour = (0xA000A0, 0xC06000, _DONE_GREEN)[n - 1]
             b.show(now, 50000 if on else 0, colour if on else 0, 0)
             return
-        colour = _IDLE_BLUE
         x = (now % 4000) // 16   # a 4 s breathing glow: the device is alive and waiting
         if x > 125:
             x = 250 - x
         lvl = 20 + x
-        b.show(now, lvl * lvl, (((colour >> 8) & 0xFF) * lvl // 145) << 8 | (colour & 0xFF)
-               * lvl // 145 | (((colour >> 16) & 0xFF) * lvl // 145) << 16, 0)
+        b.show(now, lvl * lvl, scale(_IDLE_BLUE, lvl, 145), 0)
 
     def _events(self):
         eng = self.engine
