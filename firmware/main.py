@@ -1,14 +1,5 @@
-# Kept tiny: everything else is compiled to .mpy. Ctrl-C at any time returns to the REPL.
+# Tiny on purpose: the rest is .mpy. Ctrl-C at any time returns to the REPL.
 import os
-import select
-import time
-
-import machine
-
-try:
-    import neopixel
-except ImportError:
-    neopixel = None
 
 try:
     os.stat("build.partial")  # `pacer flash` writes it first and removes it last
@@ -18,7 +9,6 @@ except OSError:
 if _whole:
     from pacer_app import supervisor
 
-    supervisor.main(machine, os, time, select, neopixel)
+    supervisor.start()
 else:
-    print("pacer: a `pacer flash` was interrupted (build.partial); the app is not started. Run "
-          "`pacer flash` again to finish it.")
+    print("pacer: `pacer flash` was interrupted (build.partial): run it again to finish")

@@ -24,7 +24,7 @@ import serial
 import serial.tools.list_ports
 
 from host_tools.errors import CliError
-from pacer_app.protocol import lost_frames, parse_frame
+from host_tools.frames import lost_frames, parse_frame
 
 # USB vendor IDs of boards that run MicroPython, and of the USB-UART bridges on ESP32 boards.
 VIDS = {0x2E8A: "Raspberry Pi", 0x303A: "Espressif", 0x10C4: "Silicon Labs CP210x",

@@ -23,6 +23,10 @@ So garbage piles up for the whole run unless the code awaits `mpvm_host.collect(
 
 Passing in a capped heap therefore proves the code fits with no collection between those points;
 grow_heap=True removes the cap (MemoryError then only for huge single allocations).
+
+romfs: a ROMFS image file (romfs.build_image), mounted at /rom outside the GC heap like a board's
+memory-mapped ROMFS partition: .mpy files imported from it run in place, so their bytecode and
+constants do not count against `heap`. Put "/rom" on `path` to import from it.
 gc.mem_alloc() is exact; gc.mem_free() includes the port's 128 MiB "max new split" and is
 meaningless here.
 """
@@ -79,7 +83,7 @@ def _node() -> str:
     return node
 
 
-def _job(code, heap, files, dirs, path, settrace, grow_heap) -> bytes:
+def _job(code, heap, files, dirs, path, settrace, grow_heap, romfs=None) -> bytes:
     dirs = {"/fw": FIRMWARE, **(dirs or {})}
     if not Path(dirs["/fw"]).is_dir():
         del dirs["/fw"]  # a checkout without firmware/ yet
@@ -94,6 +98,7 @@ def _job(code, heap, files, dirs, path, settrace, grow_heap) -> bytes:
         "code": code,
         "settrace": bool(settrace),
         "grow": bool(grow_heap),
+        "romfs": os.fspath(Path(romfs).resolve()) if romfs else None,
     }
     return json.dumps(job).encode()
 
@@ -111,13 +116,13 @@ def _status(stderr: str) -> tuple[dict, str]:
 def run_stream(code: str, heap: int = DEFAULT_HEAP, files: dict[str, str] | None = None,
                dirs: dict[str, str | os.PathLike] | None = None, path: list[str] | None = None,
                settrace: bool = False, timeout: float = 600, grow_heap: bool = False,
-               check: bool = True) -> Iterator[str]:
+               check: bool = True, romfs: str | os.PathLike | None = None) -> Iterator[str]:
     """Yield the VM's stdout lines (without the newline) as they arrive.
 
     At the end, if the code raised and check is true, raise VMException; the generator's return
     value (StopIteration.value, or the value of `yield from`) is the VMResult.
     """
-    job = _job(code, heap, files, dirs, path, settrace, grow_heap)
+    job = _job(code, heap, files, dirs, path, settrace, grow_heap, romfs)
     proc = subprocess.Popen([_node(), os.fspath(RUNNER)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     assert proc.stdin and proc.stdout and proc.stderr
@@ -166,11 +171,34 @@ def run_stream(code: str, heap: int = DEFAULT_HEAP, files: dict[str, str] | None
     return result
 
 
+def build_romfs(src_dir: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """A ROMFS image of the .mpy/.py tree at src_dir (mpremote's own writer, as `mpremote romfs
+    build` uses), written to out."""
+    from mpremote.romfs import VfsRomWriter
+    w = VfsRomWriter()
+
+    def add(d: Path) -> None:
+        for p in sorted(d.iterdir()):
+            if p.is_dir():
+                w.opendir(p.name)
+                add(p)
+                w.closedir()
+            elif p.suffix in (".mpy", ".py"):
+                w.mkfile(p.name, p.read_bytes())
+
+    add(Path(src_dir))
+    out = Path(out)
+    out.write_bytes(w.finalise())
+    return out
+
+
 def run(code: str, heap: int = DEFAULT_HEAP, files: dict[str, str] | None = None,
         dirs: dict[str, str | os.PathLike] | None = None, path: list[str] | None = None,
-        settrace: bool = False, timeout: float = 600, grow_heap: bool = False) -> VMResult:
+        settrace: bool = False, timeout: float = 600, grow_heap: bool = False,
+        romfs: str | os.PathLike | None = None) -> VMResult:
     """Run `code` in a fresh VM and return its output and exception (if any)."""
-    gen = run_stream(code, heap, files, dirs, path, settrace, timeout, grow_heap, check=False)
+    gen = run_stream(code, heap, files, dirs, path, settrace, timeout, grow_heap, check=False,
+                     romfs=romfs)
     while True:
         try:
             next(gen)

@@ -37,3 +37,14 @@ def build(spec, source):
 def load(name_or_path):
     spec, _ = load_spec(name_or_path)
     return build(spec, name_or_path)
+
+
+def steps(tl):
+    """The expanded timeline as dicts (start_ms, duration_ms, breath, muscle, role or None)."""
+    out = []
+    for i in range(tl.n):
+        role = program.ROLES[tl.role[i]]
+        out.append({"start_ms": tl.start_ms[i], "duration_ms": tl.dur_ms[i],
+                    "breath": program.BREATHS[tl.breath[i]],
+                    "muscle": program.MUSCLES[tl.muscle[i]], "role": role or None})
+    return out

@@ -5,8 +5,9 @@ failure; test_protocol.py runs them on CPython one by one and all together in th
 """
 import json
 
+from host_tools.frames import lost_frames, parse_frame
 from pacer_app import protocol
-from pacer_app.protocol import Protocol, Telemetry, lost_frames, parse_frame
+from pacer_app.protocol import Protocol, Telemetry
 
 KEGEL = {"name": "mine", "blocks": [{"steps": [{"s": 5, "muscle": "rest", "role": "baseline"}]},
                                     {"reps": 3, "steps": [{"s": 5, "muscle": "squeeze"},

@@ -12,10 +12,11 @@ import time as _wall
 
 import rel_rig as R
 import synth
+from host_tools.frames import parse_frame
 from pacer import builtin, eventfmt
 from pacer.engine import ABSENT, DONE, Engine
 from pacer.settings import Settings
-from pacer_app.protocol import MAX_LINE, parse_frame
+from pacer_app.protocol import MAX_LINE
 from pacer_app.storage import defaults
 from pacer_hw import fault
 

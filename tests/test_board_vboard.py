@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import serial
 
+from host_tools.frames import parse_frame
 from host_tools.vboard import launcher
 from host_tools.vboard import start as vb_start
-from pacer_app.protocol import parse_frame
 from pacer_hw import profiles
 
 ROOT = Path(__file__).resolve().parent.parent

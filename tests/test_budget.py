@@ -5,7 +5,8 @@ drivers through the vdev `machine` module, cues and telemetry on):
 - a steady tick (no event, reply or record sent, same program step) allocates 0 bytes, on a
   board with the status LED (pico) and one with the RGB pixel (esp32s3);
 - a whole `assessment` session runs, firmware loaded as mpy-cross bytecode as on a board, in a
-  capped 256 KB VM heap, and its peak heap above the imported firmware stays within 48 KB.
+  capped 256 KB VM heap, and its peak heap above the imported firmware stays within 48 KB;
+- what `pacer flash` puts on each board (its .mpy build, main.py, boot.py) fits in 64 KB.
 
 `make bench` measures the same figures (and the timing ones, which are not asserted here).
 """
@@ -21,6 +22,7 @@ BENCH = ROOT / "tools" / "bench"
 DIRS = {"/vdev": ROOT / "host_tools" / "vdev", "/b": BENCH}
 PATH = ["/fw", "/vdev", "/b"]
 HEAP_BUDGET = 48 * 1024
+FLASH_BUDGET = 64 * 1024
 VM_HEAP_CAP = 256 * 1024
 
 _LEAK = """
@@ -81,3 +83,18 @@ def test_assessment_session_heap_budget(mpvm, mpy_build):
     assert r["ticks"] > 16000   # 5.6 minutes at 50 Hz
     peak_above_imports = r["peak"] - r["b1"]
     assert peak_above_imports <= HEAP_BUDGET, r
+
+
+def test_each_boards_deployed_build_fits_64_kb(tmp_path):
+    from host_tools.commands import flash
+    from pacer_hw import profiles
+    sizes = {}
+    for name in profiles.NAMES:
+        files = flash.build(profiles.get(name), str(tmp_path))
+        sizes[name] = sum(len(b) for b in files.values())
+        # the board's own sensor driver only, no host-only module
+        assert "/pacer/replay.mpy" not in files
+        kinds = {profiles.get(name)[k]["type"] for k in ("pressure", "abdominal")}
+        drivers = {p.rsplit("/", 1)[1][:-4] for p in files if p.startswith("/pacer_hw/")}
+        assert drivers & set(flash.SENSOR_DRIVERS) == kinds, (name, drivers)
+    assert max(sizes.values()) <= FLASH_BUDGET, sizes

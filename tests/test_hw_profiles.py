@@ -8,25 +8,16 @@ import shutil
 import subprocess
 import sys
 
-import analog
-import bmp280 as v_bmp280
-import hx710b as v_hx710b
 import machine
-import mprls as v_mprls
-import mpx5010 as v_mpx5010
 import pytest
 
 import hw_scenarios as S
 from pacer_hw import fault, profiles
-from pacer_hw.bmp280 import BMP280
-from pacer_hw.hx710b import HX710B
-from pacer_hw.mprls import MPRLS
-from pacer_hw.mpx5010 import MPX5010
 
 KEYS = {"name", "chip", "port", "arch", "flash_mb", "wdt_max_ms", "pressure", "abdominal", "led",
-        "pixel", "motor", "button", "buzzer", "oled", "adc", "vsense", "notes"}
+        "pixel", "motor", "button", "buzzer", "oled", "adc", "vsense"}
 SENSOR_KEYS = {
-    "mpx5010": {"type", "pin", "div", "vs_mv"},
+    "mpx5010": {"type", "pin", "div", "vs_mv", "n"},
     "hx710b": {"type", "sck", "dout", "rate", "counts_per_cmh2o"},
     "mprls": {"type", "i2c", "sda", "scl", "addr", "freq"},
     "bmp280": {"type", "i2c", "sda", "scl", "addr", "freq"},
@@ -137,31 +128,17 @@ def test_mpx5010_divider_keeps_the_adc_in_range(p):
 
 
 def build(p, pressure=10.0, abdominal=3.0):
-    """A virtual board wired as the profile says; returns (world, [drivers])."""
+    """A virtual board wired as the profile says (vdev wiring), its drivers made by the
+    firmware's own pacer_app.board.make_sensor; returns (world, [drivers])."""
+    import wiring
+
+    from pacer_app.board import make_sensor
     w = S.new_world(p["port"], pressure=pressure)
     w.set_pressure(1, abdominal)
-    drivers = []
-    for ch, s in enumerate(sensors(p)):
-        t = s["type"]
-        if t == "mpx5010":
-            v_mpx5010.MPX5010(w, s["pin"], ch, div=s["div"], vs_mv=s["vs_mv"])
-            adc = machine.ADC(s["pin"])
-            if p["adc"]["atten"]:
-                adc.atten(getattr(machine.ADC, p["adc"]["atten"]))
-            drivers.append(MPX5010(adc, div=s["div"], vs_mv=s["vs_mv"],
-                                   vref_mv=p["adc"]["full_mv"], uv=p["adc"]["method"] == "read_uv"))
-        elif t == "hx710b":
-            v_hx710b.HX710B(w, s["sck"], s["dout"], ch, counts_per_cmh2o=s["counts_per_cmh2o"])
-            drivers.append(HX710B(machine.Pin(s["sck"], machine.Pin.OUT), machine.Pin(s["dout"]),
-                                  counts_per_cmh2o=s["counts_per_cmh2o"], rate=s["rate"]))
-        else:
-            dev = v_mprls.MPRLS(w, ch) if t == "mprls" else v_bmp280.BMP280(w, ch)
-            w.bus(s["scl"], s["sda"]).attach(s["addr"], dev)
-            i2c = machine.I2C(s["i2c"], scl=machine.Pin(s["scl"]), sda=machine.Pin(s["sda"]),
-                              freq=s["freq"])
-            drivers.append((MPRLS if t == "mprls" else BMP280)(i2c, addr=s["addr"]))
-    if p["vsense"]:
-        analog.VSense(w, p["vsense"]["pin"], p["vsense"]["mult"])
+    wiring.attach_sensors(w, p)
+    wiring.attach_vsense(w, p)
+    cache = {}
+    drivers = [make_sensor(machine, s, p["adc"], cache) for s in sensors(p)]
     return w, drivers
 
 
@@ -186,6 +163,22 @@ def test_profile_wiring_reads_both_channels(p):
         adc = machine.ADC(p["vsense"]["pin"], atten=3)
         mv = (adc.read_u16() * 3300 >> 16) if p["port"] == "rp2" else adc.read_uv() // 1000
         assert abs(mv * p["vsense"]["mult"] - 5000) < 60
+
+
+@pytest.mark.parametrize("p", [p for p in all_profiles() if p["pressure"]["type"] == "mpx5010"],
+                         ids=lambda p: p["name"])
+def test_mpx5010_reads_per_sample_follow_the_profile(p, monkeypatch):
+    """ADC reads are most of a tick's machine calls (RP2040 budget, README "Performance")."""
+    reads = []
+    name = "read_uv" if p["adc"]["method"] == "read_uv" else "read_u16"
+    real = getattr(machine.ADC, name)
+    monkeypatch.setattr(machine.ADC, name, lambda self: reads.append(1) or real(self))
+    w, drivers = build(p)
+    for d, s in zip(drivers, sensors(p)):
+        reads.clear()
+        d.update(w.now_ms())
+        assert len(reads) == s["n"]
+    assert [s["n"] for s in sensors(p)] == [8, 4]
 
 
 def _mpy_cross():

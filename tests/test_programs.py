@@ -74,8 +74,8 @@ def test_assessment_follows_the_glazer_protocol():
 
 
 def test_steps_json_has_the_contract_fields():
-    import json
-    rows = json.loads(builtin.load("flicks").steps_json())
+    from host_tools.programs import steps
+    rows = steps(builtin.load("flicks"))
     assert set(rows[0]) == {"start_ms", "duration_ms", "breath", "muscle", "role"}
     assert rows[0]["role"] == "baseline" and rows[1]["role"] is None
 

@@ -5,7 +5,7 @@ and that replies are byte-identical on both runtimes."""
 import pytest
 
 import protocol_cases
-from vm_cases import failures, run_cases
+from vm_cases import case_files, failures, run_cases
 
 
 @pytest.mark.parametrize("name", protocol_cases.CASES)
@@ -110,7 +110,7 @@ def test_replies_are_byte_identical_on_both_runtimes(mpvm):
     here = "".join(host.out)
     res = mpvm.check("import protocol_cases\nh = protocol_cases.Host()\nh.send(%r)\n"
                      "print(''.join(h.out), end='')" % SCRIPT,
-                     files={"/t/protocol_cases.py": open(protocol_cases.__file__).read()},
+                     files=case_files("protocol_cases"),
                      path=["/t"])
     assert res.stdout == here
 
@@ -119,7 +119,8 @@ def test_the_parser_in_docs_protocol_md_agrees_with_the_frames():
     import pathlib
     import re
 
-    from pacer_app.protocol import Telemetry, parse_frame
+    from host_tools.frames import parse_frame
+    from pacer_app.protocol import Telemetry
     doc = (pathlib.Path(__file__).parent.parent / "docs" / "protocol.md").read_text()
     code = re.search(r"```python\n(def parse_frame.*?)```", doc, re.S)
     assert code, "docs/protocol.md lost its parser example"

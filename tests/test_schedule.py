@@ -66,8 +66,8 @@ def test_stop_ends_with_an_incomplete_summary():
     eng.stop(31000)
     assert eng.state == DONE
     lines = []
-    from pacer import eventfmt
-    eventfmt.drain(eng, lines.append)
+    from pacer.replay import drain
+    drain(eng, lines.append)
     s = json.loads(lines[-1])
     assert s["type"] == "summary" and s["completed"] is False and s["duration_ms"] == 31000
     assert s["reps"] == 3  # the third rep, cut short in its squeeze, is reported as missed

@@ -46,15 +46,16 @@ def test_cpython_and_micropython_replays_are_identical(tmp_path, name, level, ab
 ALLOC_CODE = """
 import gc
 import mpvm_host
-from pacer import builtin, eventfmt
+from pacer import builtin
 from pacer.engine import Engine
+from pacer.replay import drain as drain_events
 from pacer.settings import Settings
 eng = Engine(builtin.load(%r), Settings(%s))
 eng.start()
 sink = []
 def drain():
     del sink[:]
-    eventfmt.drain(eng, sink.append)
+    drain_events(eng, sink.append)
 def level(t):
     return %s
 t = 0

@@ -19,12 +19,28 @@ for name in cases.CASES:
 """
 
 
+# Host modules the cases use as checkers (plain Python that runs in the VM too).
+_HOST = ("host_tools/__init__.py", "host_tools/frames.py")
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def case_files(module):
+    """VM files for tests/<module>.py and the host checkers it imports, all under /t."""
+    files = {"/t/%s.py" % module: _read(os.path.join(TESTS, module + ".py"))}
+    for rel in _HOST:
+        files["/t/" + rel] = _read(os.path.join(os.path.dirname(TESTS), rel))
+    return files
+
+
 def run_cases(mpvm, module, prelude="", args=""):
     """{case name: "ok" or what failed} from one VM run of tests/<module>.py."""
-    with open(os.path.join(TESTS, module + ".py"), encoding="utf-8") as f:
-        text = f.read()
+    files = case_files(module)
     code = _RUNNER % {"module": module, "prelude": prelude, "args": args}
-    res = mpvm.check(code, files={"/t/%s.py" % module: text}, path=["/t"])
+    res = mpvm.check(code, files=files, path=["/t"])
     out = {}
     for line in res.stdout.splitlines():
         word, _, rest = line.partition(" ")

@@ -7,11 +7,7 @@ rescue a missed rep. The abdominal channel, when present, opens the window too.
 """
 from array import array
 
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer._compat import const
 
 _N = const(8)
 _WINDOW_MS = const(120)

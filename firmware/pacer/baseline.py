@@ -8,11 +8,7 @@ rest and is refused while the signal is noisy or the probe is squeezed. Afterwar
 follows slow drift (thermal settling, a slow leak) at a bounded rate; drift beyond the leak limit
 is reported once.
 """
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer._compat import const
 
 _BLOCK_MS = const(500)
 _QUIET_CP = const(150)

@@ -10,12 +10,7 @@ each tick. No hardware calls here; the board shell copies led/rgb/motor to its o
 """
 from array import array
 
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
-
+from pacer._compat import const
 from pacer.program import B_EXHALE, B_FREE, B_HOLD, B_INHALE, M_DROP, M_FLICK, M_MAX, M_SQUEEZE
 
 # patterns: durations in 10 ms units, alternating on/off, starting with on

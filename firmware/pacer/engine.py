@@ -8,13 +8,8 @@ allocates nothing: state is ints and preallocated arrays, events go to a ring of
 """
 from array import array
 
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
-
 from pacer import events as ev
+from pacer._compat import const
 from pacer.artifact import CoughGuard
 from pacer.baseline import Baseline
 from pacer.cue import PAT_DONE, PAT_FAULT, PAT_NONE, PAT_REACHED, PAT_TENSION, Cue

@@ -86,13 +86,3 @@ def summary_fields(sm):
         else:
             parts.append('"%s": %s' % (name, "null" if v == ev.NONE else str(v)))
     return ", ".join(parts)
-
-
-def drain(engine, write, t0=0):
-    """Format and hand every pending event to write(line)."""
-    q = engine.q
-    while True:
-        off = q.pop()
-        if off < 0:
-            return
-        write(event_line(q.buf, off, t0, engine.summary, engine.tl.name))

@@ -5,11 +5,7 @@ below. The shell drains the ring and formats (pacer.eventfmt) where allocating i
 """
 from array import array
 
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer._compat import const
 
 W = const(16)
 _CAP = const(32)

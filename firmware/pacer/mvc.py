@@ -4,11 +4,7 @@ MVC is kept as the rise above rest (cp), like the clinical "squeeze above rest" 
 a fraction of it; an MVC below the floor is treated as the floor so no division or target ever
 collapses to zero (anchors section 9, case 13).
 """
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer._compat import const
 
 SRC_DEFAULT = const(0)
 SRC_STORED = const(1)

@@ -5,11 +5,7 @@ cost of one sample of delay; the low-pass is a first-order filter whose weight f
 sample interval, so any sample rate and timestamp jitter give the same time constant. A 20 ms
 constant keeps the feedback path well inside the 60 ms people notice (anchors section 5).
 """
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer._compat import const
 
 _TAU_MS = const(20)
 _MAX_DT_MS = const(200)

@@ -187,33 +187,23 @@ class Timeline:
         self.reps = reps
         self.has_mvc_steps = calib
 
-    def step_dict(self, i):
-        role = ROLES[self.role[i]]
-        return {"start_ms": self.start_ms[i], "duration_ms": self.dur_ms[i],
-                "breath": BREATHS[self.breath[i]], "muscle": MUSCLES[self.muscle[i]],
-                "role": role if role else None}
 
-    def steps_json(self):
-        """The expanded timeline as a JSON text with a fixed key order (same on every runtime)."""
-        parts = []
-        for i in range(self.n):
-            role = ROLES[self.role[i]]
-            parts.append('{"start_ms": %d, "duration_ms": %d, "breath": "%s", "muscle": "%s", '
-                         '"role": %s}' % (self.start_ms[i], self.dur_ms[i], BREATHS[self.breath[i]],
-                                          MUSCLES[self.muscle[i]],
-                                          ('"%s"' % role) if role else "null"))
-        return "[" + ", ".join(parts) + "]"
+def is_name(v, longest=MAX_NAME):
+    """True for 1..longest characters of a-z 0-9 - _ (what keeps names safe as file names).
+    Program, user and board names all follow it."""
+    if not isinstance(v, str) or not v or len(v) > longest:
+        return False
+    for c in v:
+        if c not in _NAME_CHARS:
+            return False
+    return True
 
 
 def _check_name(spec, errors):
     name = spec.get("name")
-    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
-        errors.append("name: must be 1 to %d characters, got %r" % (MAX_NAME, name))
+    if not isinstance(name, str) or not is_name(name):
+        errors.append("name: must be 1 to %d characters of a-z 0-9 - _, got %r" % (MAX_NAME, name))
         return "custom"
-    for c in name:
-        if c not in _NAME_CHARS:
-            errors.append("name: use lower-case letters, digits, - and _ only, got %r" % name)
-            return "custom"
     return name
 
 

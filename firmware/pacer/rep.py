@@ -4,13 +4,8 @@ A rep's hold window is its step plus a short lag (people react late and release 
 window is the step after it. Samples inside a cough window never count toward time above target or
 the peak, so a cough or a spike cannot rescue a missed rep.
 """
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
-
 from pacer import events as ev
+from pacer._compat import const
 from pacer.program import M_FLICK
 
 _LAG_MS = const(500)

@@ -4,11 +4,21 @@ Samples are (t_ms, pressure_cp, abdominal_cp) ints with t relative to the first 
 of MISSING marks a sample the sensor could not give (the engine is told of a disconnected sensor
 and time still advances, so the schedule never stalls).
 """
-from pacer import eventfmt
 from pacer import events as ev
 from pacer.engine import ABSENT, DONE, Engine
+from pacer.eventfmt import event_line
 
 MISSING = -2000000
+
+
+def drain(engine, write, t0=0):
+    """Format and hand every pending event to write(line)."""
+    q = engine.q
+    while True:
+        off = q.pop()
+        if off < 0:
+            return
+        write(event_line(q.buf, off, t0, engine.summary, engine.tl.name))
 
 
 class Replayer:
@@ -34,13 +44,13 @@ class Replayer:
                 eng.sensor_fault(t, 0)
             self.last_p = p
         eng.tick(t, p, a if a != MISSING else ABSENT)
-        eventfmt.drain(eng, self.write, self.t0)
+        drain(eng, self.write, self.t0)
         return eng.state == DONE
 
     def end(self):
         if self.eng.state != DONE:
             self.eng.stop(self.last_t)
-            eventfmt.drain(self.eng, self.write, self.t0)
+            drain(self.eng, self.write, self.t0)
         return self.eng
 
 

@@ -3,13 +3,8 @@
 Each alarm fires once when its condition has lasted long enough and re-arms only after the
 condition has cleared, so a person who stays tense is told, not nagged every tick.
 """
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
-
 from pacer import events as ev
+from pacer._compat import const
 
 _OVERPRESSURE_MS = const(300)
 

@@ -31,14 +31,8 @@ from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, Engine
 from pacer.settings import FIELDS, Settings
 from pacer_app.protocol import PROTOCOL, Protocol, Telemetry
 from pacer_hw import fault
-from pacer_hw._compat import ticks_diff
+from pacer_hw._compat import const, ticks_diff
 from pacer_hw.button import LONG, SHORT, VLONG
-
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
 
 _CUE_MOTOR = const(1)
 _CUE_REACHED = const(2)

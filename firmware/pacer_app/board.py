@@ -6,9 +6,7 @@ virtual board and tests can supply their own. Everything here allocates only at 
 from pacer_hw import fault
 from pacer_hw._compat import ticks_diff
 from pacer_hw.button import Button
-from pacer_hw.led import Led
 from pacer_hw.motor import Motor
-from pacer_hw.pixel import Pixel
 
 
 def _i2c(machine, spec, cache):
@@ -31,7 +29,7 @@ def make_sensor(machine, spec, adc_info, cache):
         if adc_info.get("atten"):
             adc.atten(getattr(machine.ADC, adc_info["atten"]))
         return MPX5010(adc, div=tuple(spec["div"]), vs_mv=spec.get("vs_mv", 5000),
-                       vref_mv=adc_info.get("full_mv", 3300), uv=uv)
+                       vref_mv=adc_info.get("full_mv", 3300), uv=uv, n=spec.get("n", 8))
     if kind == "hx710b":
         from pacer_hw.hx710b import HX710B
         return HX710B(machine.Pin(spec["sck"], machine.Pin.OUT),
@@ -55,10 +53,13 @@ class Board:
         self.motor = Motor(machine.PWM(machine.Pin(profile["motor"])), max_on_ms=motor_max_on_ms)
         self.led = None
         if profile.get("led") is not None:
+            # driver imports follow the profile: `pacer flash` deploys only the parts it names
+            from pacer_hw.led import Led
             self.led = Led(machine.PWM(machine.Pin(profile["led"])))
             self.led.off()
         self.pixel = None
         if profile.get("pixel") is not None and neopixel is not None:
+            from pacer_hw.pixel import Pixel
             self.pixel = Pixel(neopixel.NeoPixel(machine.Pin(profile["pixel"], machine.Pin.OUT), 1))
             self.pixel.off()
         self.button_pin = machine.Pin(profile["button"], machine.Pin.IN, machine.Pin.PULL_UP)

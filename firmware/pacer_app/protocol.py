@@ -29,19 +29,15 @@ Other methods may return None, a dict (merged into the reply) or a value (sent a
 
 Never block the loop (a host that holds the port without reading can stall a write for up to
 500 ms on rp2). The app polls sys.stdout for POLLOUT with an allocation-free ipoll(0), passes
-that as Telemetry's `ready`, and a frame that cannot go out now is dropped and counted, never
-queued: a late cue is worse than a lost frame, and seq shows the host the gap. Session records
+that as Telemetry's `ready`. A frame never waits: it goes straight out, or joins text already
+queued for the port (pacer_app/usb.py), or is dropped and counted: a late cue is worse than a
+lost frame, and seq shows the host the gap. Session records
 go out through pump(), a few per loop iteration while the port is writable.
 """
 import json
 
-from pacer.program import ProgramError, build
-
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer.program import ProgramError, build, is_name
+from pacer_hw._compat import const
 
 PROTOCOL = 1
 MAX_LINE = const(512)
@@ -137,11 +133,9 @@ def parse_int(tok, lo, hi, what):
 
 
 def _name(arg, what="NAME"):
-    if not arg or len(arg) > 24:
-        raise ValueError("%s must be one word of 1 to 24 characters of a-z 0-9 - _" % what)
-    for c in arg:
-        if c not in "abcdefghijklmnopqrstuvwxyz0123456789-_":
-            raise ValueError("%s must use a-z 0-9 - _ only, got %s" % (what, json.dumps(arg)))
+    if not is_name(arg, 24):
+        raise ValueError("%s must be one word of 1 to 24 characters of a-z 0-9 - _, got %s"
+                         % (what, json.dumps(arg[:30])))
     return arg
 
 
@@ -450,10 +444,10 @@ class Protocol:
 #   step    step index, fff when there is none
 #   cue     CUE_* bits
 # 27 bytes, 32 with abd: the width is fixed so that a frame torn by a partial write has the
-# wrong length and the host drops it.
+# wrong length and the host drops it (host_tools/frames.py parses them).
 
 FRAME_MAX = const(32)
-_SHORT = const(27)
+FRAME_SHORT = const(27)
 CUE_MOTOR = const(1)
 CUE_REACHED = const(2)
 CUE_TENSION = const(4)
@@ -488,7 +482,7 @@ class Telemetry:
         self.buf = bytearray(FRAME_MAX)
         mv = memoryview(self.buf)
         # both frame lengths get their view now: slicing a memoryview later would allocate
-        self._short = mv[:_SHORT]
+        self._short = mv[:FRAME_SHORT]
         self._long = mv
         self._write = write or _nowhere
         self._ready = ready
@@ -536,36 +530,3 @@ class Telemetry:
             return False
         self.sent += 1
         return True
-
-
-def _s16(v):
-    return v - 0x10000 if v >= 0x8000 else v
-
-
-def parse_frame(line):
-    """Host side: (seq, t, p, target, step, cue, abd) from one frame line (str or bytes, newline
-    optional); step is -1 for fff, abd None when absent. None if the line is not a whole frame."""
-    if not isinstance(line, str):
-        try:
-            line = str(bytes(line), "utf-8")
-        except ValueError:
-            return None
-    line = line.rstrip("\r\n")
-    n = len(line)
-    if (n != _SHORT - 1 and n != FRAME_MAX - 1) or line[0] != "T":
-        return None
-    for i in range(1, n):
-        c = line[i]
-        if (c == ",") != (i in (9, 14, 19, 23, 26)):
-            return None
-        if c != "," and c not in "0123456789abcdef":
-            return None
-    step = int(line[20:23], 16)
-    return (int(line[1:3], 16), int(line[3:9], 16), _s16(int(line[10:14], 16)),
-            _s16(int(line[15:19], 16)), -1 if step == 0xFFF else step, int(line[24:26], 16),
-            _s16(int(line[27:31], 16)) if n == FRAME_MAX - 1 else None)
-
-
-def lost_frames(prev_seq, seq):
-    """Host side: how many frames were lost between two received sequence numbers."""
-    return (seq - prev_seq - 1) & 0xFF

@@ -30,12 +30,8 @@ import json
 from array import array
 
 from pacer import settings as _settings
-
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer.program import is_name
+from pacer_hw._compat import const
 
 _MAX_WARNINGS = const(16)
 _MAX_RECORD = const(2048)   # longer "records" can only be corruption
@@ -46,8 +42,6 @@ _CP_LIMIT = const(100000)   # 1000 cmH2O: beyond any probe
 _T_MAX = 0x7FFFFFFF
 MAX_ID = 99999
 
-_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
-
 # App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
 # For names lo/hi bound the length.
 APP_FIELDS = {
@@ -57,16 +51,6 @@ APP_FIELDS = {
     "stream": (False, "bool", None, None, "telemetry frames on at boot"),
     "board": ("pico", "name", 1, 16, "board profile, one of pacer_hw.profiles.NAMES"),
 }
-
-
-def is_name(v, longest):
-    """True for 1..longest characters of a-z 0-9 - _ (also what keeps names safe as paths)."""
-    if not isinstance(v, str) or not v or len(v) > longest:
-        return False
-    for c in v:
-        if c not in _NAME_CHARS:
-            return False
-    return True
 
 
 def _show(v):
@@ -314,12 +298,14 @@ class Store:
         except OSError:
             return -1
 
-    def _read(self, path, limit):
+    def _read(self, path, limit, offset=0):
         try:
             f = self._open(path, "rb")
         except OSError:
             return None
         try:
+            if offset:
+                f.seek(offset)
             return f.read(limit)
         except OSError:
             return None
@@ -635,22 +621,10 @@ class Store:
         return out
 
     def _has_summary(self, path, size):
-        try:
-            f = self._open(path, "rb")
-        except OSError:
+        tail = self._read(path, _TAIL, size - _TAIL if size > _TAIL else 0)
+        if tail is None:
             return False
-        try:
-            if size > _TAIL:
-                f.seek(size - _TAIL)
-            lines = f.read(_TAIL).split(b"\n")
-        except OSError:
-            return False
-        finally:
-            try:
-                f.close()
-            except OSError:
-                pass
-        for line in lines:
+        for line in tail.split(b"\n"):
             if b'"type": "summary"' in line or b'"type":"summary"' in line:
                 if check_record(line) is not None:
                     return True

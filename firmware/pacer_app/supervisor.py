@@ -12,11 +12,7 @@
 """
 import sys
 
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer_hw._compat import const
 
 _CRASH_FILE = "crashes.txt"
 _ERROR_LOG = "errors.log"
@@ -191,6 +187,30 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
               % (e, crashes + 1, _SAFE_AFTER))
         machine.reset()
     return "ended"
+
+
+def start():
+    """main.py: boot with the board's own modules."""
+    import os
+    import select
+    import time
+
+    import machine
+    try:
+        import neopixel
+    except ImportError:
+        neopixel = None
+    return main(machine, os, time, select, neopixel)
+
+
+def motor_off():
+    """boot.py: the motor pin driven low before anything else runs."""
+    import os
+
+    import machine
+
+    from pacer_hw import profiles
+    machine.Pin(profiles.get(_board_name(os))["motor"], machine.Pin.OUT, value=0)
 
 
 def _board_name(os):

@@ -8,21 +8,20 @@ no larger than a CDC FIFO, and never waits.
   drained by flush(), called once per tick: an event line is not lost because a telemetry frame
   happened to fill the FIFO a moment before. When the queue is full (the host is not reading)
   new text is dropped and counted in `dropped`.
-- Telemetry frames (write_bytes) have lower priority: a frame goes out only while no text is
-  waiting; otherwise it is refused (None) and the caller counts the drop.
+- Telemetry frames (write_bytes) go straight to the port when no text is waiting. Behind
+  waiting text they join the queue, so the stream keeps its order, but only while that leaves
+  _TEXT_ROOM bytes for text: a host that stops reading loses frames before it loses events.
+  A frame the port took only in part has its rest queued, so the host never sees a torn line.
 - Input is read a byte at a time into a preallocated buffer, at most one buffer per tick, so a
   flood of garbage cannot starve the loop.
 """
-try:
-    from micropython import const  # pyright: ignore[reportAssignmentType]
-except ImportError:  # CPython
-    def const(x):
-        return x
+from pacer_hw._compat import const
 
 _IN_MAX = const(64)
 _OUT_MAX = const(4096)
 _CHUNK = const(128)
 _CHUNKS_PER_TICK = const(8)
+_TEXT_ROOM = const(1024)
 
 
 def _any(poller):
@@ -62,8 +61,10 @@ class Usb:
         return n
 
     def ready(self):
-        """Whether a telemetry frame may go out now."""
-        return self._head == self._tail and _any(self._pout)
+        """Whether a telemetry frame may go out now: straight to the port, or into the queue."""
+        if self._head == self._tail:
+            return _any(self._pout)
+        return self.room() >= _TEXT_ROOM + _CHUNK
 
     def pending(self):
         """Bytes of text still queued."""
@@ -75,10 +76,15 @@ class Usb:
     def write(self, text):
         """Queue text (str or bytes) for the host; False (and counted) if it does not fit."""
         data = text.encode() if isinstance(text, str) else text
-        n = len(data)
-        if n > _OUT_MAX - (self._tail - self._head):
+        if len(data) > _OUT_MAX - (self._tail - self._head):
             self.dropped += 1
             return False
+        self._queue(data)
+        self.flush()
+        return True
+
+    def _queue(self, data):
+        n = len(data)
         q = self._q
         if self._tail + n > _OUT_MAX:  # compact: move the waiting bytes to the front
             k = self._tail - self._head
@@ -87,8 +93,6 @@ class Usb:
             self._tail = k
         q[self._tail:self._tail + n] = data
         self._tail += n
-        self.flush()
-        return True
 
     def flush(self):
         """Send queued text while the port has room; never waits. Returns bytes still queued."""
@@ -111,8 +115,18 @@ class Usb:
         return self._tail - self._head
 
     def write_bytes(self, mv):
-        """For telemetry frames: the raw stream's own non-blocking convention (None: nothing).
-        Refused while text is waiting, so events and replies go first."""
-        if self._head != self._tail:
-            return None
-        return self._bout.write(mv)
+        """For telemetry frames, in the raw stream's non-blocking convention: bytes taken, or
+        None for nothing. Behind waiting text the frame is queued (all or nothing)."""
+        if self._head != self._tail and self.flush():
+            if self.room() - len(mv) < _TEXT_ROOM:
+                return None
+            self._queue(mv)
+            return len(mv)
+        try:
+            n = self._bout.write(mv)
+        except OSError:
+            n = None
+        if n and n < len(mv) and self.room() >= len(mv) - n:
+            self._queue(mv[n:])  # rare: allocation is fine here, a torn frame is not
+            return len(mv)
+        return n

@@ -12,12 +12,12 @@ get(name) builds a fresh dict for one board, so only the board in use costs RAM.
   buzzer      PWM GPIO for a piezo, or None
   oled        {"i2c", "sda", "scl", "addr", "freq"} for an SSD1306 128x64, or None
   adc         {"method": "read_u16" | "read_uv", "bits", "full_mv" (full scale at the pin, the
-              drivers' vref_mv), "atten" (name of the machine.ADC constant to set), "pins", "note"}
+              drivers' vref_mv), "atten" (name of the machine.ADC constant to set), "pins"}
   vsense      {"pin", "mult"}: supply/battery sense (volts at pin * mult), or None
-  notes       free text for the wiring sheet
 
-Sensor dicts: mpx5010 {"pin", "div": (top_ohm, bottom_ohm), "vs_mv"}; hx710b {"sck", "dout",
-"rate", "counts_per_cmh2o"}; mprls and bmp280 {"i2c", "sda", "scl", "addr", "freq"}.
+Sensor dicts: mpx5010 {"pin", "div": (top_ohm, bottom_ohm), "vs_mv", "n": ADC reads averaged per
+sample}; hx710b {"sck", "dout", "rate", "counts_per_cmh2o"}; mprls and bmp280 {"i2c", "sda",
+"scl", "addr", "freq"}. Wiring-sheet notes live in tools/hardware.py.
 
 Pin choices, and why:
 - Pico family: ADC only on GP26-28 (GP29 is VSYS/3 on Pico and Pico 2, the radio clock on
@@ -25,6 +25,9 @@ Pin choices, and why:
   slice share one frequency: motor 20 kHz, LED 1 kHz, buzzer variable. I2C0 on GP4/GP5.
   Pico W's LED hangs off the radio chip (not PWM-capable), so an external LED is used.
   RP2350 A2 erratum E9 (pad latching with pull-downs) is why every input here uses pull-ups.
+- MPX5010 oversampling: 8 reads for the pelvic channel (RP2040 ADC noise ~0.3 cmH2O per read ->
+  ~0.1 after averaging, the engine's smoothing does the rest), 4 for the abdominal channel, which
+  only has to see bearing down. 16 + 16 reads were 32 of the 34 machine calls in a tick.
 - ESP32: ADC1 (GPIO32-39) only, ADC2 is unusable while WiFi runs; no outputs on strapping
   pins 0, 2, 5, 12, 15 or flash pins 6-11; GPIO34-39 are input-only without pull-ups.
 - ESP32-S3: ADC1 is GPIO1-10; strapping pins 0, 3, 45, 46, USB 19/20, UART0 43/44 and
@@ -42,7 +45,6 @@ _RP2_ADC = {
     "full_mv": 3300,
     "atten": None,
     "pins": (26, 27, 28, 29),
-    "note": "12-bit SAR, read_u16 left-justified; spikes per RP2040 errata E11, filter them",
 }
 
 
@@ -54,8 +56,9 @@ def _pico_family(name, chip, arch, flash_mb, wdt_max_ms):
         "arch": arch,
         "flash_mb": flash_mb,
         "wdt_max_ms": wdt_max_ms,
-        "pressure": {"type": "mpx5010", "pin": 26, "div": (10000, 20000), "vs_mv": 5000},
-        "abdominal": {"type": "mpx5010", "pin": 27, "div": (10000, 20000), "vs_mv": 5000},
+        "pressure": {"type": "mpx5010", "pin": 26, "div": (10000, 20000), "vs_mv": 5000, "n": 8},
+        "abdominal": {"type": "mpx5010", "pin": 27, "div": (10000, 20000), "vs_mv": 5000,
+                      "n": 4},
         "led": 25,
         "pixel": None,
         "motor": 14,
@@ -64,7 +67,6 @@ def _pico_family(name, chip, arch, flash_mb, wdt_max_ms):
         "oled": {"i2c": 0, "sda": 4, "scl": 5, "addr": 0x3C, "freq": 400000},
         "adc": dict(_RP2_ADC),
         "vsense": {"pin": 29, "mult": 3},
-        "notes": "MPX5010 from VBUS 5 V; motor via NPN/MOSFET with flyback diode",
     }
 
 
@@ -79,7 +81,6 @@ def _pico_w():
     p["abdominal"] = {"type": "mprls", "i2c": 1, "sda": 6, "scl": 7, "addr": 0x18, "freq": 400000}
     p["led"] = 16
     p["vsense"] = None
-    p["notes"] = "onboard LED is on the CYW43 (not PWM); GP23-25 and GP29 belong to the radio"
     return p
 
 
@@ -90,7 +91,6 @@ def _pico2():
     p["abdominal"] = {"type": "hx710b", "sck": 10, "dout": 11, "rate": 40,
                       "counts_per_cmh2o": 79000}
     p["pixel"] = 16
-    p["notes"] = "HX710B module (MPS20N0040D-type bridge, 3.3 V); WS2812 from 3.3 V"
     return p
 
 
@@ -118,10 +118,8 @@ def _esp32():
             "full_mv": 3100,
             "atten": "ATTN_11DB",
             "pins": (32, 33, 34, 35, 36, 37, 38, 39),
-            "note": "ADC1 only; nonlinear: use calibrated read_uv; 11 dB linear ~0.15-2.45 V",
         },
         "vsense": {"pin": 35, "mult": 2},
-        "notes": "ESP32-WROOM-32 DevKitC; BMP280 SDO low = 0x76, high = 0x77 (abdominal)",
     }
 
 
@@ -133,8 +131,8 @@ def _esp32s3():
         "arch": "xtensawin",
         "flash_mb": 8,
         "wdt_max_ms": 60000,
-        "pressure": {"type": "mpx5010", "pin": 1, "div": (20000, 30000), "vs_mv": 5000},
-        "abdominal": {"type": "mpx5010", "pin": 2, "div": (20000, 30000), "vs_mv": 5000},
+        "pressure": {"type": "mpx5010", "pin": 1, "div": (20000, 30000), "vs_mv": 5000, "n": 8},
+        "abdominal": {"type": "mpx5010", "pin": 2, "div": (20000, 30000), "vs_mv": 5000, "n": 4},
         "led": None,
         "pixel": 48,
         "motor": 15,
@@ -147,10 +145,8 @@ def _esp32s3():
             "full_mv": 3100,
             "atten": "ATTN_11DB",
             "pins": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
-            "note": "ADC1 only (ADC2 shares the WiFi radio); read_uv, 11 dB range ~0-3.1 V",
         },
         "vsense": {"pin": 7, "mult": 2},
-        "notes": "ESP32-S3-DevKitC-1 v1.0 (N8); on v1.1 set pixel to 38",
     }
 
 

@@ -61,10 +61,6 @@ class PressureSensor:
         self.ref = self.value
         self.zeroed = True
 
-    def to_cp(self, native):
-        """Gauge pressure in cp for a native reading (the same maths update() uses)."""
-        return (((native - self.ref) >> self._pre) * self._m + self._half) >> self._s
-
     # -- helpers for the drivers' update() ------------------------------------------------------
 
     def _sample(self, raw, native, bad=fault.OK):

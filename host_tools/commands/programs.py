@@ -39,11 +39,10 @@ def run(args):
         return _push(args)
     tl = programs.load(args.name)
     if args.json:
-        print(json.dumps(json.loads(tl.steps_json()), indent=1))
+        print(json.dumps(programs.steps(tl), indent=1))
         return 0
     print("%s: %s, %s, %d steps, %d reps" % (tl.name, tl.title, _mmss(tl.total_ms), tl.n, tl.reps))
-    for i in range(tl.n):
-        d = tl.step_dict(i)
+    for d in programs.steps(tl):
         print("  %7s  %5.1f s  %-7s %-8s %s" % (_mmss(d["start_ms"]), d["duration_ms"] / 1000,
                                                 d["breath"], d["muscle"], d["role"] or ""))
     return 0

@@ -168,6 +168,13 @@ async function main() {
     stderr: (b) => err.put(b),
   };
   if (job.settrace) opts.url = path.join(PKG, "micropython-settrace.wasm");
+  if (job.romfs) {
+    if (!fs.statSync(job.romfs, { throwIfNoEntry: false })?.isFile())
+      return runnerFail(`romfs: ${job.romfs} is not a file`);
+    // Outside the GC heap, like a board's memory-mapped ROMFS partition: .mpy bytecode in it
+    // runs in place and does not count against `heap`.
+    opts.romfs = new Uint8Array(fs.readFileSync(job.romfs));
+  }
   const mp = await loadMicroPython(opts);
 
   const code = String(job.code ?? "");

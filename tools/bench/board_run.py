@@ -1,9 +1,8 @@
 """Bench runs on the virtual board (host_tools/vboard) in accelerated virtual time: the deployed
-build (.mpy modules + main.py/boot.py) on its flash, a 30-minute breathing program pushed over
-the serial protocol and captured by `pacer log` (frames, events), and the board's outputs
-timeline (--record JSONL) for pacing."""
+build (what `pacer flash` writes: the board's .mpy modules, main.py, boot.py) on its flash, a
+30-minute breathing program pushed over the serial protocol and captured by `pacer log` (frames,
+events), and the board's outputs timeline (--record JSONL) for pacing."""
 import json
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -39,18 +38,23 @@ def schedule():
     return out, t
 
 
-def deploy(mpy_dir, flash, board="pico"):
-    shutil.copytree(mpy_dir, flash, dirs_exist_ok=True)
-    for name in ("main.py", "boot.py"):
-        shutil.copy(ROOT / "firmware" / name, flash / name)
+def deploy(flash, board="pico"):
+    """The board's own build, exactly as `pacer flash` compiles and selects it."""
+    from host_tools.commands import flash as flash_cmd
+    from pacer_hw import profiles
+    files = flash_cmd.build(profiles.get(board), str(ROOT / "build" / "bench" / "flash"))
+    for path, data in files.items():
+        dst = flash / path.lstrip("/")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(data)
     (flash / "board.txt").write_text(board + "\n")
 
 
-def run(mpy_dir, work, board="pico", timeout=900):
+def run(work, board="pico", timeout=900):
     work = Path(work)
     flash = work / "flash"
     flash.mkdir(parents=True, exist_ok=True)
-    deploy(Path(mpy_dir), flash, board)
+    deploy(flash, board)
     rec = work / "outputs.jsonl"
     logdir = work / "log"
     t_wall = time.monotonic()
