@@ -80,3 +80,28 @@ def test_bad_input_gives_one_line_errors(tmp_path, args, needle):
     assert r.returncode != 0
     err = r.stderr.strip()
     assert needle in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_failed_write_leaves_the_old_file_whole_and_no_part_file(tmp_path):
+    from host_tools.files import write_atomic
+    path = tmp_path / "events.jsonl"
+    path.write_text("old\n")
+
+    def half(f):
+        f.write("new, half written")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_atomic(path, half)
+    assert path.read_text() == "old\n" and list(tmp_path.iterdir()) == [path]
+    write_atomic(path, lambda f: f.write("new\n"))
+    assert path.read_text() == "new\n" and list(tmp_path.iterdir()) == [path]
+
+
+def test_replay_out_to_a_missing_folder_is_a_one_line_error(tmp_path):
+    trace = tmp_path / "t.csv"
+    assert pacer("sim", "--program", "flicks", "--persona", "typical", "--seed", "1",
+                 "--out", str(trace)).returncode == 0
+    r = pacer("replay", str(trace), "--program", "flicks", "--out",
+              str(tmp_path / "nope" / "e.jsonl"))
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot write" in r.stderr

@@ -7,6 +7,7 @@ import json
 
 from host_tools import device
 from host_tools.errors import CliError
+from host_tools.files import write_atomic
 
 NAME = "config"
 HELP = "Show or change the board's settings; push a settings file to it, or pull it to one."
@@ -88,9 +89,11 @@ def run(args):
             return 0
         if args.action == "pull":
             cfg = dev.command("config get")["config"]
-            with open(args.file, "w") as f:
-                json.dump(cfg, f, indent=1, sort_keys=True)
-                f.write("\n")
+            try:
+                write_atomic(args.file, lambda f: f.write(json.dumps(cfg, indent=1,
+                                                                     sort_keys=True) + "\n"))
+            except OSError as e:
+                raise CliError("cannot write %s: %s" % (args.file, e.strerror or e)) from None
             print("saved %d settings from %s to %s" % (len(cfg), dev.port, args.file))
             return 0
         current = dev.command("config get")["config"]

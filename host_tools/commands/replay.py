@@ -4,6 +4,7 @@ import sys
 from host_tools import programs, trace
 from host_tools import replay as rp
 from host_tools.errors import CliError
+from host_tools.files import write_atomic
 
 NAME = "replay"
 HELP = ("Run the exercise engine over a trace CSV (t_ms, pressure_cmH2O[, abdominal_cmH2O]) and "
@@ -37,8 +38,7 @@ def run(args):
     text = "".join(ln + "\n" for ln in lines)
     if args.out:
         try:
-            with open(args.out, "w") as f:
-                f.write(text)
+            write_atomic(args.out, lambda f: f.write(text))
         except OSError as e:
             raise CliError("cannot write %s: %s" % (args.out, e.strerror)) from None
         reps = sum(1 for ln in lines if '"type": "rep"' in ln)

@@ -4,6 +4,7 @@ import os
 
 from host_tools import device
 from host_tools.errors import CliError
+from host_tools.files import write_atomic
 
 NAME = "sessions"
 HELP = "List, pull (one JSONL file per session) or delete the session logs on the board."
@@ -39,11 +40,7 @@ def pull(dev, sid, out):
         raise CliError("session %d: %s" % (sid, r.get("error")))
     kept = [rec for i, rec in enumerate(records) if valid_record(rec, i == 0)]
     path = os.path.join(out, "session-%05d.jsonl" % sid)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        for rec in kept:
-            f.write(json.dumps(rec) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, lambda f: f.writelines(json.dumps(rec) + "\n" for rec in kept))
     lost = r.get("records", len(records)) - len(records)
     return path, len(kept), r.get("bad", 0), r.get("torn", 0), lost
 

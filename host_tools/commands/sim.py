@@ -3,6 +3,7 @@ import json
 import os
 
 from host_tools.errors import CliError
+from host_tools.files import write_atomic
 
 NAME = "sim"
 HELP = "Simulate a person following a program: write a sensor trace CSV and a truth sidecar."
@@ -132,21 +133,9 @@ def run(args):
         raise CliError(str(e))
     sidecar = truth_path(out)
     try:
-        _write(out, trace.write_csv)
-        _write(sidecar, trace.write_truth)
+        write_atomic(out, trace.write_csv)
+        write_atomic(sidecar, trace.write_truth)
     except OSError as e:
         raise CliError("cannot write %s: %s" % (e.filename or out, e.strerror or e))
     print("wrote %s and %s: %s" % (out, sidecar, trace.summary()))
     return 0
-
-
-def _write(path, fill):
-    # Written beside and renamed into place, so a failed run never leaves half a trace.
-    tmp = path + ".part"
-    try:
-        with open(tmp, "w", newline="\n") as f:
-            fill(f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
