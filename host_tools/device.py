@@ -258,15 +258,19 @@ class Device:
         self.write(text)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
+            reply = None
+            # the whole batch is handled: frames and events right behind the reply are kept
             for line in self.read_lines():
                 kind, item = self.classify(line)
-                if kind == "reply":
-                    return item
-                if kind == "record" and records is not None:
+                if kind == "reply" and reply is None:
+                    reply = item
+                elif kind == "record" and records is not None and reply is None:
                     records.append(item)
                     end = time.monotonic() + timeout    # a long stream is not a timeout
-                    continue
-                self._keep(kind, item)
+                else:
+                    self._keep(kind, item)
+            if reply is not None:
+                return reply
         raise CliError("no reply to %r from %s within %g s; is the pacer firmware running? "
                        "(`pacer flash` installs it)" % (text.split(" ")[0], self.port, timeout))
 

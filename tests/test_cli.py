@@ -105,3 +105,38 @@ def test_replay_out_to_a_missing_folder_is_a_one_line_error(tmp_path):
     r = pacer("replay", str(trace), "--program", "flicks", "--out",
               str(tmp_path / "nope" / "e.jsonl"))
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot write" in r.stderr
+
+
+class _Wire:
+    """A serial port whose board answers a command with its reply, an event and a frame in
+    one USB packet (as the USB queue sends them)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.inbox = b""
+
+    def write(self, data):
+        self.inbox = self.answer
+
+    def flush(self):
+        pass
+
+    @property
+    def in_waiting(self):
+        return len(self.inbox)
+
+    def read(self, n):
+        data, self.inbox = self.inbox[:n], self.inbox[n:]
+        return data
+
+
+def test_lines_behind_a_reply_in_the_same_read_are_kept():
+    from host_tools.device import Device
+    from pacer_app.protocol import Telemetry
+    frame = bytes(Telemetry().frame(13, 20, 5, 800, 0, 0))
+    wire = _Wire(b'{"ok": true, "cmd": "start"}\n{"t_ms": 0, "type": "phase", "step": 0}\n'
+                 + frame)
+    dev = Device(wire, "/dev/fake")
+    assert dev.send("start kegel") == {"ok": True, "cmd": "start"}
+    kinds = [k for k, _ in dev.pending]
+    assert kinds == ["event", "frame"] and dev.pending[1][1][0] == 13

@@ -81,11 +81,21 @@ def case_frame_behind_text_keeps_order_and_is_not_lost():
     usb.write("E,start,kegel\n")  # queued: the port is busy
     assert tele.send(40, 100, 500, 0, 1)  # behind the text, not dropped
     port.open = True
-    assert tele.send(60, 110, 500, 0, 1)  # the text and the first frame go first
+    assert tele.send(60, 110, 500, 0, 1)  # queued too: the text and the first frame go first
+    usb.flush()  # the app flushes once per tick
     lines = _lines(port)
     assert lines[0] == b"E,start,kegel", lines
     assert _seqs(port) == [0, 1], lines
     assert tele.dropped == 0 and usb.pending() == 0
+
+
+def case_a_port_busy_for_a_moment_delays_frames_and_loses_none():
+    port, usb, tele = _rig()
+    for i in range(60):
+        port.open = not 10 <= i < 40  # 0.6 s without room at 50 Hz
+        assert tele.send(i * 20, i, 500, 1, 2)
+        usb.flush()
+    assert _seqs(port) == list(range(60)) and tele.dropped == 0 and usb.pending() == 0
 
 
 def case_every_frame_whole_when_the_port_takes_a_little_at_a_time():

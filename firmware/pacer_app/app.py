@@ -126,10 +126,11 @@ class App:
             n = u.read()
             if n:
                 self.proto.feed(u.buf, n)
-            # `sessions get`: one record per free port, so none is dropped by a busy link
-            for _ in range(8):
-                if not u.ready() or not self.proto.pump(1):
-                    break
+            if self.proto.sending:
+                # `sessions get`: one record per free port, so none is dropped by a busy link
+                for _ in range(8):
+                    if not u.ready() or not self.proto.pump(1):
+                        break
 
     def _step(self, now, dt, code, p, abd):
         """Advance the engine by dt ms with one reading, show the cues, send a frame."""

@@ -151,6 +151,7 @@ class Protocol:
         self._last_t = -1
         self._cmd = ""
         self._it = None        # pending `sessions get`: iterator, source, id, count
+        self.sending = False   # records of a `sessions get` are waiting for pump()
         self._src = None
         self._sid = 0
         self._count = 0
@@ -283,6 +284,7 @@ class Protocol:
     def _end_stream(self, exc):
         src = self._src
         self._it = None
+        self.sending = False
         self._src = None
         close = getattr(src, "close", None)
         if close is not None:
@@ -392,6 +394,7 @@ class Protocol:
         if src is None:
             raise ValueError("no session %d; `sessions list` shows the ids" % sid)
         self._it = iter(src)
+        self.sending = True
         self._src = src
         self._sid = sid
         self._count = 0

@@ -8,10 +8,11 @@ no larger than a CDC FIFO, and never waits.
   drained by flush(), called once per tick: an event line is not lost because a telemetry frame
   happened to fill the FIFO a moment before. When the queue is full (the host is not reading)
   new text is dropped and counted in `dropped`.
-- Telemetry frames (write_bytes) go straight to the port when no text is waiting. Behind
-  waiting text they join the queue, so the stream keeps its order, but only while that leaves
-  _TEXT_ROOM bytes for text: a host that stops reading loses frames before it loses events.
-  A frame the port took only in part has its rest queued, so the host never sees a torn line.
+- Telemetry frames (write_bytes) go straight to the port when nothing is queued and it has
+  room. Otherwise (text waiting, the port busy for a moment) they join the queue, so the stream
+  keeps its order, but only while that leaves _TEXT_ROOM bytes for text: a host that stops
+  reading loses frames (after ~100 of them) before it loses events. A frame the port took only
+  in part has its rest queued, so the host never sees a torn line.
 - Input is read a byte at a time into a preallocated buffer, at most one buffer per tick, so a
   flood of garbage cannot starve the loop.
 """
@@ -61,10 +62,8 @@ class Usb:
         return n
 
     def ready(self):
-        """Whether a telemetry frame may go out now: straight to the port, or into the queue."""
-        if self._head == self._tail:
-            return _any(self._pout)
-        return self.room() >= _TEXT_ROOM + _CHUNK
+        """Whether a telemetry frame may go out now (straight to the port, or queued)."""
+        return _OUT_MAX - (self._tail - self._head) >= _TEXT_ROOM + _CHUNK
 
     def pending(self):
         """Bytes of text still queued."""
@@ -116,17 +115,19 @@ class Usb:
 
     def write_bytes(self, mv):
         """For telemetry frames, in the raw stream's non-blocking convention: bytes taken, or
-        None for nothing. Behind waiting text the frame is queued (all or nothing)."""
-        if self._head != self._tail and self.flush():
-            if self.room() - len(mv) < _TEXT_ROOM:
-                return None
-            self._queue(mv)
-            return len(mv)
-        try:
-            n = self._bout.write(mv)
-        except OSError:
-            n = None
-        if n and n < len(mv) and self.room() >= len(mv) - n:
-            self._queue(mv[n:])  # rare: allocation is fine here, a torn frame is not
-            return len(mv)
-        return n
+        None for nothing. A frame goes straight out when nothing is queued and the port has
+        room; otherwise (text waiting, the port busy for a moment, or a partial write) it is
+        queued whole, to go out with the next flush(), as long as _TEXT_ROOM bytes stay free
+        for text."""
+        n = 0
+        if self._head == self._tail and _any(self._pout):
+            try:
+                n = self._bout.write(mv) or 0
+            except OSError:
+                n = 0
+            if n >= len(mv):
+                return n
+        if _OUT_MAX - (self._tail - self._head) - (len(mv) - n) < _TEXT_ROOM:
+            return n or None  # a part already went: the host gets a short line and drops it
+        self._queue(mv[n:] if n else mv)  # a memoryview slice: only after a partial write
+        return len(mv)
