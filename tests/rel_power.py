@@ -72,7 +72,7 @@ def _cfg_value(cfg):
 
 def workload(link, state):
     """The host side. state records what the board acknowledged."""
-    link.wait(R.is_boot, 20, "boot")
+    link.wait_boot(20, "boot")
     for k, cfg in enumerate(CONFIGS):
         for key in sorted(cfg):
             state["in_flight"] = dict(state["config"], **{key: cfg[key]})
@@ -95,7 +95,7 @@ def workload(link, state):
 
 def _verify(link, flash, state, res):
     """After a reboot: the board answers, sessions and config as promised."""
-    link.wait(R.is_boot, 20, "boot after the power cut")
+    link.wait_boot(20, "boot after the power cut")
     st = link.command("status")
     if not (st["ok"] and st["state"] == "idle"):
         res["errors"].append("status after reboot: %r" % st)

@@ -253,6 +253,26 @@ class Link:
                                      % (what, self.lines[-8:]))
             self.pump()
 
+    def wait_boot(self, timeout=20.0, what="boot"):
+        """The app is up: its boot line, or an answer to `status`. A link opened just after a
+        power-on can miss the boot line (pyserial clears what waits in the port when it opens
+        it), so after a few quiet seconds the board is asked; the app answers once it runs."""
+        end = _wall.monotonic() + timeout
+        try:
+            return self.wait(is_boot, min(5.0, timeout), what)
+        except AssertionError:
+            pass
+        up = lambda x: is_boot(x) or (x.startswith('{"ok": true') and '"status"' in x)  # noqa: E731
+        while True:
+            m = self.mark()
+            self.write(b"status\n")
+            try:
+                return self.wait_after(m, up, 2.0, what)
+            except AssertionError:
+                if _wall.monotonic() > end:
+                    raise AssertionError("timed out waiting for %s; last lines: %r"
+                                         % (what, self.lines[-8:])) from None
+
     def command(self, text, timeout=20.0):
         """Send a command, return its JSON reply (the first reply line after sending)."""
         words = text.split()

@@ -169,7 +169,7 @@ def vb_soak(tmp, minutes=10):
     with vb_start(board="pico", flash_dir=flash, log=tmp / "vb.log", persona=None) as vb:
         link = R.Link(vb.port)
         try:
-            link.wait(R.is_boot, 20, "boot")
+            link.wait_boot(20, "boot")
             assert link.command("stream on")["ok"]
             t_virtual = 0
             sessions = 0

@@ -492,6 +492,10 @@ class Telemetry:
         self.seq = 0
         self.sent = 0
         self.dropped = 0
+        # target, step and cue change a few times a minute: their digits are kept between frames
+        self._target = None
+        self._step = None
+        self._cue = None
         b = self.buf
         b[0] = 84  # T
         for i in (9, 14, 19, 23, 26):
@@ -504,9 +508,15 @@ class Telemetry:
         _hex(b, 1, seq, 2)
         _hex(b, 3, 0 if t < 0 else (0xFFFFFF if t > 0xFFFFFF else t), 6)
         _hex(b, 10, _clamp16(p), 4)
-        _hex(b, 15, _clamp16(target), 4)
-        _hex(b, 20, 0xFFF if step < 0 or step > 0xFFF else step, 3)
-        _hex(b, 24, cue, 2)
+        if target != self._target:
+            self._target = target
+            _hex(b, 15, _clamp16(target), 4)
+        if step != self._step:
+            self._step = step
+            _hex(b, 20, 0xFFF if step < 0 or step > 0xFFF else step, 3)
+        if cue != self._cue:
+            self._cue = cue
+            _hex(b, 24, cue, 2)
         if abd is None:
             b[26] = 10
             return self._short
