@@ -113,10 +113,14 @@ class ProtocolTarget:
         if app.engine is not None and app.status()["state"] in ("running", "paused"):
             app.stop()
         app.injecting = False
+        out = rig.usb.out
+        m = len(out)
+        # the leading newline may complete a partial command of the input (which then runs):
+        # the status reply is looked for among everything after it, events included
         rig.app.proto.feed(b"\nstatus\n")
         rig.tick()
-        out = rig.usb.out
-        last = out[-1] if out else ""
+        replies = [x for x in out[m:] if '"cmd": "status"' in x]
+        last = replies[-1] if replies else (out[-1] if out else "")
         # a well-formed `config set` may come out of the generator: that is a change the user
         # asked for, not one garbage made; the baseline is put back before the check
         asked = any('"ok": true, "cmd": "config set"' in line for line in out)

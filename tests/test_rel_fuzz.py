@@ -27,9 +27,10 @@ def test_the_session_check_can_fail():
         rel_fuzz._session_check((data[cut:], len(data)))
 
 
-def test_the_protocol_check_tells_a_requested_change_from_garbage(tmp_path):
+def test_the_protocol_check_tells_garbage_from_what_the_input_asked_for(tmp_path):
     target = rel_fuzz.ProtocolTarget(tmp_path)
     target([b"config set target_pct 12\n"])    # asked for: not a failure
+    target([b"calibrate"])  # completed by the check's own newline: runs, and emits events
     target([b"status\n"])                       # and the next input starts from the baseline
     target.rig.store.save_config({"target_pct": 30})   # changed behind the protocol's back
     with pytest.raises(AssertionError, match="config changed"):
