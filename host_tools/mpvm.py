@@ -23,12 +23,12 @@ So garbage piles up for the whole run unless the code awaits `mpvm_host.collect(
 
 Passing in a capped heap therefore proves the code fits with no collection between those points;
 grow_heap=True removes the cap (MemoryError then only for huge single allocations).
-
-romfs: a ROMFS image file (romfs.build_image), mounted at /rom outside the GC heap like a board's
-memory-mapped ROMFS partition: .mpy files imported from it run in place, so their bytecode and
-constants do not count against `heap`. Put "/rom" on `path` to import from it.
 gc.mem_alloc() is exact; gc.mem_free() includes the port's 128 MiB "max new split" and is
 meaningless here.
+
+romfs: a ROMFS image file (build_romfs below), mounted at /rom outside the GC heap like a board's
+memory-mapped ROMFS partition: .mpy files imported from it run in place, so their bytecode and
+constants do not count against `heap`. Put "/rom" on `path` to import from it.
 """
 from __future__ import annotations
 

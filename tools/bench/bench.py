@@ -1,14 +1,14 @@
 """`make bench`: the performance figures of issue 6, measured, printed as a table and written to
 build/bench.json (a flat JSON object). Runs from a fresh clone after `make setup`.
 
-    .venv/bin/python tools/bench/bench.py [--quick] [--out build/bench.json] [--skip-board]
+    .venv/bin/python tools/bench/bench.py [--out build/bench.json] [--skip-board]
 
 Where each figure comes from (details in README "Performance"):
 - VM figures run the real MicroPython 1.29 VM (host_tools/mpvm) with the firmware deployed as
   bytecode .mpy (mpy-cross, as on a board) and the vdev `machine` module (tools/bench/vm_app.py).
-- Board figures run the virtual board (host_tools/vboard) in accelerated virtual time with the
-  same .mpy build, a 30-minute breathing program, `pacer log` and the outputs recording
-  (tools/bench/board_run.py).
+- Board figures run the virtual board (host_tools/vboard) in accelerated virtual time with what
+  `pacer flash` builds for the pico, a 30-minute breathing program, `pacer log` and the outputs
+  recording (tools/bench/board_run.py). The size is that of each board's `pacer flash` build.
 """
 import argparse
 import json
@@ -245,7 +245,8 @@ def table(res):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
-    ap.add_argument("--skip-board", action="store_true", help="no virtual-board run (~3 min)")
+    ap.add_argument("--skip-board", action="store_true",
+                    help="no virtual-board run (the pacing and frames-lost figures)")
     args = ap.parse_args(argv)
     t_start = time.monotonic()
     BUILD.mkdir(parents=True, exist_ok=True)
