@@ -102,6 +102,12 @@ def fmt_ohm(r):
     return "%d" % r
 
 
+def mpx_dividers(prof):
+    """[(channel, sensor spec)] of the profile's MPX5010s, each behind a resistor divider."""
+    return [(k, prof[k]) for k in ("pressure", "abdominal")
+            if prof.get(k) and prof[k]["type"] == "mpx5010"]
+
+
 def divider_out_mv(spec, vout_mv=4700):
     top, bottom = spec["div"]
     return vout_mv * bottom // (top + bottom)
@@ -199,13 +205,11 @@ def wiring_md(prof):
         out.append("- Watchdog limit %d ms (the firmware uses 4 s)." % prof["wdt_max_ms"])
     else:
         out.append("- Avoid strapping pins for outputs; GPIO34-39 (ESP32) are input-only.")
-    for key in ("pressure", "abdominal"):
-        spec = prof.get(key)
-        if spec and spec["type"] == "mpx5010":
-            top, bottom = spec["div"]
-            out.append("- %s MPX5010: Vout -> %s ohm -> ADC pin -> %s ohm -> GND "
-                       "(4.7 V max -> %d mV at the pin)."
-                       % (key, fmt_ohm(top), fmt_ohm(bottom), divider_out_mv(spec)))
+    for key, spec in mpx_dividers(prof):
+        top, bottom = spec["div"]
+        out.append("- %s MPX5010: Vout -> %s ohm -> ADC pin -> %s ohm -> GND "
+                   "(4.7 V max -> %d mV at the pin)."
+                   % (key, fmt_ohm(top), fmt_ohm(bottom), divider_out_mv(spec)))
     return "\n".join(out) + "\n"
 
 
@@ -425,15 +429,12 @@ def bom_md(profiles):
             "| Board | Top (Vout side) | Bottom (GND side) | 4.7 V becomes | Part |",
             "|---|---|---|---|---|"]
     for p in profiles:
-        for key in ("pressure", "abdominal"):
-            spec = p.get(key)
-            if spec and spec["type"] == "mpx5010":
-                top, bottom = spec["div"]
-                out.append("| `%s` %s | %s ohm | %s ohm | %d mV | 1%% metal film 0.25 W "
-                           "(Yageo MFR-25FBF52-%s, -%s) |"
-                           % (p["name"], key, fmt_ohm(top), fmt_ohm(bottom),
-                              divider_out_mv(spec), fmt_ohm(top).upper(),
-                              fmt_ohm(bottom).upper()))
+        for key, spec in mpx_dividers(p):
+            top, bottom = spec["div"]
+            out.append("| `%s` %s | %s ohm | %s ohm | %d mV | 1%% metal film 0.25 W "
+                       "(Yageo MFR-25FBF52-%s, -%s) |"
+                       % (p["name"], key, fmt_ohm(top), fmt_ohm(bottom),
+                          divider_out_mv(spec), fmt_ohm(top).upper(), fmt_ohm(bottom).upper()))
     out += ["", "## Common parts", "", "| Qty | Part | Part number | Alternatives | Notes |",
             "|---|---|---|---|---|",
             "| 1 | Vibration motor, coin 10x2.7 mm, 3 V | Precision Microdrives 310-103 | "
