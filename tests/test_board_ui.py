@@ -66,8 +66,10 @@ def test_long_press_selects_short_starts_pauses_resumes_long_stops(tmp_path):
     assert 0xA0A0A0 in blink and 0 in blink
     press(w, app, 2000)
     assert app.selected == builtin.NAMES[2]
-    for _ in range(len(builtin.NAMES) - 2):  # all the way round
+    for _ in range(len(builtin.NAMES) - 2):  # all the way round, to the results view
         press(w, app, 2000)
+    assert app.selected == "results"
+    press(w, app, 2000)
     assert app.selected == builtin.NAMES[0]
     press(w, app, 200)                     # short: start
     assert app.engine is not None and app.status()["state"] == "running"
@@ -76,11 +78,13 @@ def test_long_press_selects_short_starts_pauses_resumes_long_stops(tmp_path):
     press(w, app, 200)                     # short: pause
     assert app.status()["state"] == "paused"
     t = app.el
-    C.run(w, app, 2000)
-    assert app.el >= t  # paused time still counts on the engine clock, no step advance
     step = app.engine.step
+    C.run(w, app, 2000)
+    # paused time still counts on the engine clock, but the program does not move on
+    assert app.el - t >= 2000 and app.engine.step == step
     press(w, app, 200)                     # short: resume
     assert app.status()["state"] == "running" and app.engine.step == step
+    assert app.engine.paused_ms >= 2000
     press(w, app, 2000)                    # long: stop, session saved, outputs off
     assert app.status()["state"] == "done"
     summary = usb.events("summary")[-1]
@@ -88,6 +92,33 @@ def test_long_press_selects_short_starts_pauses_resumes_long_stops(tmp_path):
     sid = app.store.sessions()[-1][0]
     assert any('"type": "summary"' in r for r in app.store.read_session(sid))
     assert _duty(w, app.board.profile["motor"]) == 0
+
+
+def test_results_view_shows_the_last_relaxation_sessions(tmp_path):
+    from pacer_app import results
+    w, app, _usb = rig(tmp_path, "pico2")
+    st = app.store
+    for sm in ({"program": "reverse-kegel", "drops": 20, "drops_achieved": 18, "grade": "great",
+                "rest_tone_change_cmH2O": -0.5},
+               {"program": "kegel", "reps": 30, "reps_achieved": 20, "grade": "good"},
+               {"program": "push", "pushes": 10, "pushes_judged": 10, "pushes_coordinated": 2,
+                "paradoxical": 3, "grade": "keep_going"}):
+        st.begin_session(json.dumps({"program": sm["program"]}))
+        st.append(json.dumps(dict(type="summary", **sm)))
+        st.end_session()
+    while app.selected != "results":
+        press(w, app, 2000)
+    press(w, app, 200)                     # short on "results": the view, not a session
+    assert app.engine is None
+    assert [(r.let_go, r.asked, r.paradoxical, r.grade) for r in app.history] == [
+        (2, 10, 3, 1), (18, 20, 0, 3)]    # newest first; the kegel session is no relaxation
+    text = results.lines(app.history)
+    assert text == ["LAST RELAXATION", "3 * 2/10 P3", "1 *** 18/20 -0.5"]
+    px = [p for (_l, p, _m) in outputs(w, app, 3000) if p]
+    firsts = [p for i, p in enumerate(px) if i == 0 or px[i - 1] != p]
+    assert firsts[:2] == [0x00A020, 0xA000A0]   # oldest (great, green) first, then magenta
+    press(w, app, 200)                     # any press leaves the view
+    assert app.history is None and app.engine is None
 
 
 def test_bounce_and_ambiguous_presses_do_nothing(tmp_path):

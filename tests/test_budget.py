@@ -6,7 +6,9 @@ drivers through the vdev `machine` module, cues and telemetry on):
   board with the status LED (pico) and one with the RGB pixel (esp32s3);
 - a whole `assessment` session runs, firmware loaded as mpy-cross bytecode as on a board, in a
   capped 256 KB VM heap, and its peak heap above the imported firmware stays within 48 KB;
-- what `pacer flash` puts on each board (its .mpy build, main.py, boot.py) fits in 64 KB.
+- what `pacer flash` puts on each board (its .mpy build, main.py, boot.py) fits in 80 KB (64 KB
+  for the squeeze-only firmware of issue 6; the relaxation scoring of issue 11 - drop and push
+  records, the breath reference, the grade, the results view - added about 11 KB).
 
 `make bench` measures the same figures (and the timing ones, which are not asserted here).
 """
@@ -22,7 +24,7 @@ BENCH = ROOT / "tools" / "bench"
 DIRS = {"/vdev": ROOT / "host_tools" / "vdev", "/b": BENCH}
 PATH = ["/fw", "/vdev", "/b"]
 HEAP_BUDGET = 48 * 1024
-FLASH_BUDGET = 64 * 1024
+FLASH_BUDGET = 80 * 1024
 VM_HEAP_CAP = 256 * 1024
 
 _LEAK = """

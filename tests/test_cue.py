@@ -1,6 +1,6 @@
 """Cue envelopes: LED gamma and breath ramps, colours, vibration patterns, haptic-only mode."""
 from pacer import builtin
-from pacer.cue import COLOURS, GREEN, PATTERNS, Cue
+from pacer.cue import COLOURS, GAP_MS, GREEN, NUDGE, PATTERNS, SOFT_PCT, Cue
 from pacer.engine import Engine
 from pacer.settings import Settings
 
@@ -80,14 +80,31 @@ def test_haptic_only_keeps_lights_off_and_pulses_breath():
         assert any(x[3] > 0 for x in out if start <= x[0] < start + 60)
 
 
-def test_tension_alarm_flashes_red_and_buzzes():
+def test_tension_nudge_is_steady_warm_red_and_a_soft_buzz():
     eng = Engine(builtin.load("kegel"), Settings())
     eng.start()
     run_ticks(eng, 0, 15000, 1500)
     out = run_ticks(eng, 15000, 20000, 3000)   # stays 15 cmH2O above rest in the release
     late = [x for x in out if x[0] > 15000 + 2000 + 2000 + 40]
-    assert any(x[2] & 0xFF0000 and not x[2] & 0x00FFFF for x in late)
-    assert any(x[3] > 0 for x in late)
+    tense = [x for x in late if x[2] == _scaled(NUDGE, eng)]
+    assert len(tense) > 20 and tense[-1][0] == late[-1][0]   # steady to the end, no flashing
+    buzz = [x[3] for x in late if x[3] > 0]
+    assert buzz and max(buzz) == eng.s.vibration * SOFT_PCT // 100   # a nudge, not an alarm
+
+
+def test_breath_pulse_follows_a_muscle_change_instead_of_being_lost():
+    eng = Engine(builtin.load("reverse-kegel"), Settings())
+    eng.start()
+    tl = eng.tl
+    i = [k for k in range(tl.n) if tl.muscle[k] == 4][0]    # the first drop, cued on the inhale
+    t0 = tl.start_ms[i]
+    run_ticks(eng, 0, t0, 1500)
+    out = run_ticks(eng, t0, t0 + 1500, 1500)
+    full = [x for x in out if x[3] == eng.s.vibration]
+    soft = [x for x in out if 0 < x[3] < eng.s.vibration]
+    assert full and soft
+    assert soft[0][0] - full[-1][0] >= GAP_MS       # its own burst, after the drop pattern
+    assert len(soft) * 20 >= 120                    # the whole 120 ms inhale pulse
 
 
 def test_pause_turns_the_motor_off():

@@ -96,7 +96,9 @@ def test_never_relaxing_gives_null_relax_and_tension_alarm():
     assert all(r["relax_ms"] is None and "no_relax" in r["flags"] for r in reps)
     assert all(r["residual_cmH2O"] > 10.0 for r in reps)
     alarms = [e for e in ev if e["type"] == "alarm" and e["kind"] == "tension"]
-    assert len(alarms) == 5  # once per release phase, not every tick
+    # one episode: the level never comes back down between the release phases, so the person is
+    # told once, not at every release (and not every tick)
+    assert len(alarms) == 1
     s = ev[-1]
     assert s["reps_not_relaxed"] == 5 and s["mean_relax_ms"] is None
     assert s["relax_quality_pct"] < 50

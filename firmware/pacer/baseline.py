@@ -5,8 +5,15 @@ The signal is summarised in 500 ms blocks (min, max, mean). A block is quiet whe
 small and its mean moved little since the previous block: that is "settled" (a sealed probe warming
 up drifts for minutes, anchors section 2). Zeroing happens at the first quiet block of a confirmed
 rest and is refused while the signal is noisy or the probe is squeezed. Afterwards the baseline
-follows slow drift (thermal settling, a slow leak) at a bounded rate; drift beyond the leak limit
-is reported once.
+follows slow drift at a bounded rate; drift beyond the leak limit is reported once.
+
+Warm-up and tone are told apart by when and which way they move. A probe warming after insertion
+rises along a settling curve over its first minutes (anchors section 2); the baseline follows rises
+only while the probe is still settling: until the followed rise over the last minute is under
+_SETTLED_CP, checked every minute from zeroing, and never past _SETTLE_MAX_MS. After that a climb
+of the resting level is the person's tone (tension), never drift, and the baseline only follows
+falls (a leak; a floor that eases). `warm` is the rise followed while settling, so results that
+compare rest levels across the session can take the probe's own warm-up out.
 """
 from pacer._compat import const
 
@@ -14,6 +21,10 @@ _BLOCK_MS = const(500)
 _QUIET_CP = const(150)
 _SETTLE_CP = const(40)
 _STEP_CP = const(5)
+_SETTLE_STEP_CP = const(8)      # per block while settling: follows a 5 cmH2O warm-up in 2 min
+_SETTLE_CHECK_MS = const(60000)
+_SETTLED_CP = const(25)
+_SETTLE_MAX_MS = const(300000)
 
 
 class Baseline:
@@ -34,9 +45,22 @@ class Baseline:
         self.zero = 0
         self.leak = False
         self.quiet = False
+        self.settling = True
+        self.warm = 0
+        self.zero_t = 0
+        self.mark_t = 0
+        self.mark_v = 0
 
     def drift(self):
         return self.value - self.zero if self.zeroed else 0
+
+    def warmed(self):
+        """The warm-up followed so far (while settling) or in all (after)."""
+        if not self.zeroed:
+            return 0
+        if self.settling:
+            return self.value - self.zero if self.value > self.zero else 0
+        return self.warm
 
     def update(self, t, p, rest, band_cp):
         """Feed a filtered sample. `rest` says the program asks for rest and nothing contradicts it;
@@ -68,16 +92,27 @@ class Baseline:
             if rest and quiet:
                 self.zeroed = True
                 self.zero = mean
+                self.zero_t = t
+                self.mark_t = t
+                self.mark_v = mean
                 return 1
             return 0
+        if self.settling and t - self.mark_t >= _SETTLE_CHECK_MS:
+            if self.value - self.mark_v < _SETTLED_CP or t - self.zero_t >= _SETTLE_MAX_MS:
+                self.settling = False
+                self.warm = self.value - self.zero if self.value > self.zero else 0
+            self.mark_t = t
+            self.mark_v = self.value
         # a rest level far above the baseline is tension, not drift; below it is always drift
         if rest and quiet and mean - self.value <= band_cp:
             # bounded rate: a fast leak is reported, not silently followed
-            if mean > self.value + _STEP_CP:
-                self.value += _STEP_CP
-            elif mean < self.value - _STEP_CP:
-                self.value -= _STEP_CP
-            else:
+            step = _SETTLE_STEP_CP if self.settling else _STEP_CP
+            if mean > self.value + step:
+                if self.settling:
+                    self.value += step
+            elif mean < self.value - step:
+                self.value -= step
+            elif self.settling or mean < self.value:
                 self.value = mean
             d = mean - self.zero
             if not self.leak and (d > self.leak_limit_cp or d < -self.leak_limit_cp):

@@ -4,14 +4,29 @@ each tick. No hardware calls here; the board shell copies led/rgb/motor to its o
 - LED duty 0..65535 through a gamma table (perceived brightness is not linear in duty).
   Breath steps ramp it (inhale up, exhale down, hold keeps the level); muscle-only steps show
   effort (bright for squeeze, dim for release).
-- RGB colour per muscle cue, green once the target is reached, red flashing on a tension alarm.
+- RGB colour per muscle cue, green once the target is reached, a steady warm red while a tension
+  episode lasts (a nudge to let go, not a flashing alarm).
 - Vibration: one pattern per transition, every pulse >= 40 ms (shorter is not felt as vibration,
-  anchors section 5); none lasts longer than 700 ms in all.
+  anchors section 5); none lasts longer than 700 ms in all. Muscle cues play at the full
+  vibration setting; breath pulses, the tension nudge and the "dropped" confirmation play soft
+  (SOFT_PCT of it), so with eyes closed a person tells "do something" from "breathe" or "well
+  done" by strength as well as rhythm. When a breath change comes with a muscle change, the
+  breath pattern follows the muscle one after a gap (GAP_MS) instead of being lost.
 """
 from array import array
 
 from pacer._compat import const
-from pacer.program import B_EXHALE, B_FREE, B_HOLD, B_INHALE, M_DROP, M_FLICK, M_MAX, M_SQUEEZE
+from pacer.program import (
+    B_EXHALE,
+    B_FREE,
+    B_HOLD,
+    B_INHALE,
+    M_DROP,
+    M_FLICK,
+    M_MAX,
+    M_PUSH,
+    M_SQUEEZE,
+)
 
 # patterns: durations in 10 ms units, alternating on/off, starting with on
 PATTERNS = (
@@ -20,12 +35,14 @@ PATTERNS = (
     b"\x08\x08\x08",        # 2 release/rest: two 80 ms
     b"\x06\x06\x06\x06\x06",  # 3 drop: three 60 ms
     b"\x04",                # 4 target reached: one 40 ms tick
-    b"\x0f\x0a\x0f\x0a\x0f",  # 5 tension alarm: three 150 ms
-    b"\x0c",                # 6 inhale: 120 ms
-    b"\x05\x05\x05",        # 7 exhale: two 50 ms
-    b"\x04\x06\x04\x06\x04",  # 8 hold: three 40 ms
+    b"\x0f\x14\x0f",        # 5 tension nudge (soft): two 150 ms
+    b"\x0c",                # 6 inhale (soft): 120 ms
+    b"\x06\x06\x06",        # 7 exhale (soft): two 60 ms
+    b"\x04\x06\x04\x06\x04",  # 8 hold (soft): three 40 ms
     b"\x14\x0a\x14",        # 9 done / start: two 200 ms
     b"\x1e\x0a\x05",        # 10 fault: 300 ms then 50 ms
+    b"\x0a\x0a\x0a\x0a\x0a\x0a\x0a",  # 11 push: four 100 ms
+    b"\x04\x08\x04",        # 12 dropped (soft): two 40 ms, "the floor let go"
 )
 PAT_NONE = const(0)
 PAT_CONTRACT = const(1)
@@ -38,11 +55,19 @@ PAT_EXHALE = const(7)
 PAT_HOLD = const(8)
 PAT_DONE = const(9)
 PAT_FAULT = const(10)
+PAT_PUSH = const(11)
+PAT_DROPPED = const(12)
+# played at SOFT_PCT of the vibration setting: guidance and confirmation, not a call to act
+SOFT = b"\x00\x00\x00\x00\x00\x01\x01\x01\x01\x00\x00\x00\x01"
+SOFT_PCT = const(45)
+GAP_MS = const(200)
 
-# colours per muscle cue: rest, squeeze, flick, release, drop, max
-COLOURS = (0x006060, 0xFF8000, 0xFF8000, 0x0040FF, 0x8000FF, 0xFF4000)
+# colours per muscle cue: rest, squeeze, flick, release, drop, max, push. An array, not a tuple:
+# frozen into a firmware image, tuple ints past +/-8191 become big integers and `>> 16` on one
+# allocates; array items are plain small ints.
+COLOURS = array("i", [0x006060, 0xFF8000, 0xFF8000, 0x0040FF, 0x8000FF, 0xFF4000, 0xFF00C0])
 GREEN = const(0x00FF00)
-RED = const(0xFF0000)
+NUDGE = const(0xFF2000)
 WHITE = const(0xFFFFFF)
 
 _DIM = const(20)
@@ -85,28 +110,39 @@ class Cue:
         self.level = 0
         self.pat = 0
         self.pat_t0 = 0
+        self.next_pat = 0
         self.hold_level = _LOW
 
     def trigger(self, pat, t):
         self.pat = pat
         self.pat_t0 = t
+        self.next_pat = PAT_NONE
 
-    def step_pattern(self, breath, muscle, prev_muscle, prev_breath):
-        """The transition pattern for entering a step (muscle change wins over breath)."""
+    def step(self, t, breath, muscle, prev_muscle, prev_breath):
+        """Start the transition patterns for entering a step: the muscle's, then the breath's."""
+        mp = PAT_NONE
         if muscle != prev_muscle:
             if muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX:
-                return PAT_CONTRACT
-            if muscle == M_DROP:
-                return PAT_DROP
-            return PAT_RELAX
+                mp = PAT_CONTRACT
+            elif muscle == M_DROP:
+                mp = PAT_DROP
+            elif muscle == M_PUSH:
+                mp = PAT_PUSH
+            else:
+                mp = PAT_RELAX
+        bp = PAT_NONE
         if self.s.haptic_breath and breath != prev_breath:
             if breath == B_INHALE:
-                return PAT_INHALE
-            if breath == B_EXHALE:
-                return PAT_EXHALE
-            if breath == B_HOLD:
-                return PAT_HOLD
-        return PAT_NONE
+                bp = PAT_INHALE
+            elif breath == B_EXHALE:
+                bp = PAT_EXHALE
+            elif breath == B_HOLD:
+                bp = PAT_HOLD
+        if mp:
+            self.trigger(mp, t)
+            self.next_pat = bp
+        elif bp:
+            self.trigger(bp, t)
 
     def _motor(self, t):
         pat = PATTERNS[self.pat]
@@ -116,8 +152,17 @@ class Cue:
         for i in range(len(pat)):
             e -= pat[i]
             if e < 0:
-                return self.s.vibration if i % 2 == 0 else 0
-        self.pat = PAT_NONE
+                if i % 2:
+                    return 0
+                v = self.s.vibration
+                return v * SOFT_PCT // 100 if SOFT[self.pat] else v
+        if self.next_pat and e * 10 >= GAP_MS:
+            self.pat_t0 = t
+            self.pat = self.next_pat
+            self.next_pat = PAT_NONE
+            return self._motor(t)
+        if not self.next_pat:
+            self.pat = PAT_NONE
         return 0
 
     def _out(self, level, colour):
@@ -150,7 +195,7 @@ class Cue:
                 level = self.hold_level
         colour = COLOURS[muscle]
         if tension:
-            colour = RED if (t // 125) % 2 == 0 else 0
+            colour = NUDGE
             if level < _MID:
                 level = _MID
         elif reached:
@@ -171,7 +216,7 @@ class Cue:
         self.motor = self._motor(t)
 
     def fault(self, t):
-        self._out(_FULL if (t // 250) % 2 == 0 else 0, RED)
+        self._out(_FULL if (t // 250) % 2 == 0 else 0, 0xFF0000)
         # never vibrate on a fault beyond the one announcing pattern, and never if it already ended
         self.motor = self._motor(t) if self.pat == PAT_FAULT else 0
 
@@ -180,3 +225,4 @@ class Cue:
         self.rgb = 0
         self.motor = 0
         self.pat = PAT_NONE
+        self.next_pat = PAT_NONE

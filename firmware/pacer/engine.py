@@ -12,16 +12,30 @@ from pacer import events as ev
 from pacer._compat import const
 from pacer.artifact import CoughGuard
 from pacer.baseline import Baseline
-from pacer.cue import PAT_DONE, PAT_FAULT, PAT_NONE, PAT_REACHED, PAT_TENSION, Cue
+from pacer.cue import (
+    PAT_DONE,
+    PAT_DROPPED,
+    PAT_FAULT,
+    PAT_NONE,
+    PAT_REACHED,
+    PAT_TENSION,
+    Cue,
+)
+from pacer.drop import ACTIVE as DROP_ACTIVE
+from pacer.drop import IDLE as DROP_IDLE
+from pacer.drop import PAT_COORDINATED, BreathRef, DropScorer, RestLevel
 from pacer.mvc import Calibration
 from pacer.pressure import PressureFilter
 from pacer.program import (
+    B_INHALE,
     M_FLICK,
+    M_PUSH,
     M_RELEASE,
     M_REST,
     R_BASELINE,
     R_MVC,
     is_contraction,
+    is_letgo,
     is_relaxing,
     is_rep,
 )
@@ -29,6 +43,45 @@ from pacer.rep import HOLD as STAGE_HOLD
 from pacer.rep import IDLE as STAGE_IDLE
 from pacer.rep import RELAX as STAGE_RELAX
 from pacer.rep import RepScorer
+from pacer.summary import (
+    N_FIELDS,
+    S_ACHIEVED,
+    S_BASELINE,
+    S_BEAR,
+    S_COMPLETED,
+    S_COUGHS,
+    S_DRIFT,
+    S_DROP_MEAN,
+    S_DROPS,
+    S_DROPS_OK,
+    S_DURATION,
+    S_FATIGUE,
+    S_FAULTS,
+    S_FLICKS,
+    S_GRADE,
+    S_HELD,
+    S_LEAK,
+    S_MVC,
+    S_MVCSRC,
+    S_NORELAX,
+    S_OVER,
+    S_OVERHOLD,
+    S_PARADOX,
+    S_PEAK,
+    S_POST,
+    S_PRE,
+    S_PUSHES,
+    S_PUSHES_JUDGED,
+    S_PUSHES_OK,
+    S_RELAX,
+    S_REPS,
+    S_RETURNED,
+    S_RQUAL,
+    S_TARGET,
+    S_TENSION,
+    S_TONE,
+)
+from pacer.verdict import grade
 from pacer.watch import Watch
 
 IDLE = const(0)
@@ -43,19 +96,9 @@ _REST_SETTLE_MS = const(1500)
 _BASELINE_SETTLE_MS = const(1000)
 _RANGE_CLEAR_MS = const(1000)
 _DELAY = const(2)
-
-# summary fields, in output order
-SUMMARY_FIELDS = (
-    "duration_ms", "completed", "reps", "reps_achieved", "flicks_achieved", "mean_rise_cp",
-    "mean_held_ms", "mean_relax_ms", "reps_not_relaxed", "bearing_down", "coughs",
-    "tension_alarms", "overpressure_alarms", "overhold_alarms", "baseline_cp", "pre_baseline_cp",
-    "post_baseline_cp", "returned_to_rest", "relax_quality_pct", "fatigue_cp_per_min", "mvc_cp",
-    "mvc_source", "target_cp", "drift_cp", "leak", "faults")
-(S_DURATION, S_COMPLETED, S_REPS, S_ACHIEVED, S_FLICKS, S_PEAK, S_HELD, S_RELAX, S_NORELAX,
- S_BEAR, S_COUGHS, S_TENSION, S_OVER, S_OVERHOLD, S_BASELINE, S_PRE, S_POST, S_RETURNED,
- S_RQUAL, S_FATIGUE, S_MVC, S_MVCSRC, S_TARGET, S_DRIFT, S_LEAK, S_FAULTS) = range(26)
-_N_SUM = const(26)
-
+_TONE_MIN_MS = const(60000)     # rest tone: the first and the last minute of rest
+_TONE_BLK_MS = const(5000)
+_TONE_NBLK = const(12)
 
 class Engine:
     def __init__(self, timeline, settings, stored_mvc_cp=0):
@@ -68,14 +111,22 @@ class Engine:
         self.base = Baseline(settings.leak_limit_cp)
         self.cal = Calibration(settings.default_mvc_cp, stored_mvc_cp)
         self.scorer = RepScorer(settings)
+        self.drops = DropScorer(settings)
+        self.rest = RestLevel()
+        self.breath = BreathRef()
         self.watch = Watch(settings)
         self.cue = Cue(settings)
-        self.summary = array("i", [0] * _N_SUM)
+        self.summary = array("i", [0] * N_FIELDS)
         # scoring sees the signal _DELAY samples late, so the leading edge of a cough (before the
         # guard can recognise it) is masked too
         self.dl = array("i", [0] * (3 * _DELAY))
-        # running sums for the summary
-        self.acc = array("i", [0] * 12)
+        self.tone = array("i", [0] * _TONE_NBLK)
+        # a program without contractions is down-training: tension is judged from tension_min
+        self.downtraining = True
+        for i in range(timeline.n):
+            if is_contraction(timeline.muscle[i]):
+                self.downtraining = False
+        self._clear_totals()
         self.state = IDLE
         self.step = -1
         self.p = 0
@@ -96,6 +147,37 @@ class Engine:
     def motor(self):
         return self.cue.motor
 
+    def _clear_totals(self):
+        """Running totals for the summary, by name."""
+        self.n_reps = 0
+        self.n_achieved = 0
+        self.n_flicks = 0
+        self.rise_sum = 0
+        self.held_sum = 0
+        self.relax_sum = 0
+        self.n_relaxed = 0
+        self.n_not_relaxed = 0
+        self.n_bearing = 0
+        self.watch_ticks = 0
+        self.watch_relaxed = 0
+        self.n_drops = 0
+        self.n_drops_ok = 0
+        self.drop_sum = 0
+        self.n_drop_measured = 0
+        self.n_paradox = 0
+        self.n_pushes = 0
+        self.n_pushes_judged = 0
+        self.n_pushes_ok = 0
+        self.tone1_sum = 0
+        self.tone1_n = 0
+        self.tone_mid1 = 0
+        self.tone_bt = -1
+        self.tone_bsum = 0
+        self.tone_bn = 0
+        self.tone_i = 0
+        self.tone_nb = 0
+        self.tone_last_t = -1
+
     # ---- control -------------------------------------------------------------------------
     def start(self):
         """Start at t = 0; the first tick should come at t = 0."""
@@ -105,10 +187,11 @@ class Engine:
         self.guard.reset()
         self.base.reset(0)
         self.watch.reset()
-        for i in range(_N_SUM):
+        self.rest.clear()
+        self.breath.reset()
+        for i in range(N_FIELDS):
             self.summary[i] = 0
-        for i in range(len(self.acc)):
-            self.acc[i] = 0
+        self._clear_totals()
         self.paused_ms = 0
         self.pause_t = 0
         self.last_t = 0
@@ -130,6 +213,9 @@ class Engine:
         self.dl_n = 0
         self.dl_i = 0
         self.cough_seen = 0
+        self.abd_ref = 0
+        self.abd_ref_set = False
+        self.br_t0 = 0
         self.summary[S_FATIGUE] = ev.NONE
         self.state = RUNNING
         self.target = self._target()
@@ -186,7 +272,7 @@ class Engine:
             abd = self.abd_filt.update(t, abd)
             self.abd = abd
         cough = self.guard.update(t, p, abd, has_abd)
-        self._check_range(t, raw)
+        self._check_range(t, raw, cough)
         faulted = self.fault_kind != 0 or self.range_fault
         if self.state == PAUSED:
             self.cue.paused(t)
@@ -203,31 +289,52 @@ class Engine:
         pos = pt - tl.start_ms[i]
         base = self.base.value
         band = self.cal.share(s.relax_pct, s.relax_min_cp)
-        relax_step = muscle == M_REST or muscle == M_RELEASE
-        rest = relax_step and not cough and not faulted and (
-            pos >= (_BASELINE_SETTLE_MS if tl.role[i] == R_BASELINE else _REST_SETTLE_MS))
+        clean = not cough and not faulted
+        # the baseline follows rest, and a release once the rep's relaxation is confirmed
+        rest = clean and (muscle == M_REST or muscle == M_RELEASE) and (
+            pos >= (_BASELINE_SETTLE_MS if tl.role[i] == R_BASELINE else _REST_SETTLE_MS)
+            or (muscle == M_RELEASE and self.scorer.stage == STAGE_RELAX
+                and self.scorer.relax >= 0))
+        if clean and muscle == M_REST:
+            self.rest.feed(t, p, abd if has_abd else 0)
         z = self.base.update(t, p, rest, band)
         if z == 1:
             self.target = self._target()
+            if has_abd and self.rest.ready():
+                self.abd_ref = self.rest.abdominal()
+                self.abd_ref_set = True
             self._zero_event(t)
         elif z == 2:
             self.faults += 1
             self._fault_event(t, ev.FAULT_LEAK, 1)
+        if has_abd and not self.abd_ref_set:
+            self.abd_ref = abd
         self._score(pt, dt, p, abd, has_abd, cough, faulted)
-        reached = p >= self.target and is_contraction(muscle) and not cough and not faulted
+        contraction = is_contraction(muscle)
+        reached = p >= self.target and contraction and clean
         if reached and not self.reached and self.cue.pat == PAT_NONE:
             # never cut a transition pattern short: on an LED-only board the squeeze buzz is
             # the cue itself, and a tense start would otherwise shrink it to a 40 ms tick
             self.cue.trigger(PAT_REACHED, t)
         self.reached = reached
         watching = (is_relaxing(muscle) and self.base.zeroed and pos >= s.release_grace_ms)
-        tension_level = base + self.cal.share(s.tension_pct, s.tension_min_cp)
+        k = self.breath.k1000()
+        if has_abd and k >= 0:
+            calm = p - (abd - self.abd_ref) * k // 1000
+            line = 0
+        else:
+            calm = p
+            line = self.breath.allowance()
+        if self.downtraining:
+            line += base + s.tension_min_cp
+        else:
+            line += base + self.cal.share(s.tension_pct, s.tension_min_cp)
         fired = self.watch.count_tension
-        self.watch.update(self.q, t, p, watching, tension_level, p >= self.target and not faulted,
-                          cough, i)
+        self.watch.update(self.q, t, dt, p, calm, watching, line,
+                          contraction and p >= self.target and not faulted, cough, i)
         if self.watch.count_tension != fired:
             self.cue.trigger(PAT_TENSION, t)
-        self._accumulate(i, pos, p, base + band, watching)
+        self._accumulate(t, i, pos, p, calm, base + band, watching, clean)
         if faulted:
             self.cue.fault(t)
         else:
@@ -252,7 +359,14 @@ class Engine:
             self.dl_n += 1
             return
         masked = self.cough_seen > 0
-        self.scorer.update(old_t, dt, old_p, old_a, has_abd, masked, faulted)
+        self.scorer.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, self.base.value)
+        if self.drops.stage != DROP_IDLE:
+            if self.drops.update(old_t, dt, old_p, old_a, masked, faulted):
+                if self.cue.pat == PAT_NONE:
+                    self.cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
+        br = self.breath
+        if br.on:
+            br.update(old_t - self.br_t0, old_p, old_a, masked or faulted)
         if self.tl.role[self.step] == R_MVC and not masked and old_p > self.mvc_peak:
             self.mvc_peak = old_p
 
@@ -269,6 +383,13 @@ class Engine:
         # a rep is reported when its relax step ends, before the next phase is announced
         if sc.stage == STAGE_RELAX or (sc.stage == STAGE_HOLD and not is_relaxing(m)):
             self._finish_rep(t)
+        # a drop likewise when the step after it ends (or at once when another drop begins)
+        dr = self.drops
+        if dr.stage != DROP_IDLE:
+            if dr.stage == DROP_ACTIVE and not is_letgo(m):
+                dr.step_over()
+            else:
+                self._finish_drop(t)
         self.step = i
         off = self.q.push(ev.PHASE, t)
         b = self.q.buf
@@ -277,12 +398,10 @@ class Engine:
         b[off + 4] = m
         b[off + 5] = tl.role[i]
         b[off + 6] = tl.dur_ms[i]
-        self.watch.new_step()
         pm = tl.muscle[prev] if prev >= 0 else M_REST
         pb = tl.breath[prev] if prev >= 0 else 0
-        pat = self.cue.step_pattern(tl.breath[i], m, pm, pb)
-        if pat:
-            self.cue.trigger(pat, t)
+        self.cue.step(t, tl.breath[i], m, pm, pb)
+        has_rest = self.rest.ready()
         if is_rep(m):
             self.target = self._target()
             flags = 0
@@ -293,6 +412,22 @@ class Engine:
             sc.begin(ps, i, m, tl.dur_ms[i], self.target, self.base.value, flags, self.abd)
         elif sc.stage == STAGE_HOLD:
             sc.begin_relax(ps, tl.dur_ms[i], self.cal.share(self.s.relax_pct, self.s.relax_min_cp))
+        if is_letgo(m):
+            flags = 0
+            if self.cal.source == 0:
+                flags |= ev.F_UNCALIBRATED
+            if not self.base.zeroed or not has_rest:
+                flags |= ev.F_UNSETTLED
+            rp = self.rest.pelvic() if has_rest else self.base.value
+            ra = self.rest.abdominal() if has_rest else self.abd
+            dr.begin(ps, i, m, tl.breath[i], tl.dur_ms[i], rp, ra, flags, self.breath.k1000(),
+                     self.breath.allowance(), self.has_abd)
+        if m == M_REST and tl.breath[i] == B_INHALE and tl.role[i] == 0 and has_rest:
+            # a paced breath at rest: learn what it does to the probe
+            self.br_t0 = ps
+            self.breath.begin(self.rest.pelvic(), self.rest.abdominal(), tl.dur_ms[i])
+        if not is_relaxing(m) or m == M_PUSH:
+            self.rest.clear()
         if tl.role[i] == R_BASELINE and self.baseline_steps:
             self.post_sum = 0
             self.post_n = 0
@@ -302,6 +437,8 @@ class Engine:
 
     def _leave(self, i, t):
         tl = self.tl
+        if self.breath.on:
+            self.breath.end()
         if tl.role[i] == R_MVC:
             if self.mvc_clean and not self.range_fault and not self.fault_kind:
                 self.cal.offer(self.mvc_peak - self.base.value)
@@ -321,31 +458,55 @@ class Engine:
         sc = self.scorer
         if sc.stage == STAGE_IDLE:
             return
-        has_abd = self.has_abd
-        sc.finish(self.q, t, has_abd)
-        a = self.acc
-        a[0] += 1
+        sc.finish(self.q, t, self.has_abd)
+        self.n_reps += 1
         if sc.achieved:
-            a[1] += 1
+            self.n_achieved += 1
             if sc.muscle == M_FLICK:
-                a[2] += 1
-        a[3] += sc.peak - sc.baseline
-        a[4] += sc.held
+                self.n_flicks += 1
+        self.rise_sum += sc.peak - sc.baseline
+        self.held_sum += sc.held_scored
         if sc.relax >= 0:
-            a[5] += sc.relax
-            a[6] += 1
+            self.relax_sum += sc.relax
+            self.n_relaxed += 1
         else:
-            a[7] += 1
+            self.n_not_relaxed += 1
         if sc.final_flags & ev.F_BEARING_DOWN:
-            a[8] += 1
+            self.n_bearing += 1
         if sc.fatigue != ev.NONE:
             self.summary[S_FATIGUE] = sc.fatigue
+
+    def _finish_drop(self, t):
+        dr = self.drops
+        if dr.stage == DROP_IDLE:
+            return
+        dr.finish(self.q, t)
+        if dr.muscle == M_PUSH:
+            self.n_pushes += 1
+            if dr.pattern:
+                self.n_pushes_judged += 1
+            if dr.pattern == PAT_COORDINATED:
+                self.n_pushes_ok += 1
+        else:
+            self.n_drops += 1
+            if dr.achieved:
+                self.n_drops_ok += 1
+            if dr.drop != ev.NONE:
+                self.drop_sum += dr.drop
+                self.n_drop_measured += 1
+        if dr.flags & ev.F_PARADOXICAL:
+            self.n_paradox += 1
 
     def _target(self):
         return self.base.value + self.cal.share(self.s.target_pct, 0)
 
     # ---- bookkeeping ---------------------------------------------------------------------
-    def _check_range(self, t, raw):
+    def _check_range(self, t, raw, cough):
+        if cough:
+            # a cough can pin the sensor for a moment: that is part of the artifact (its samples
+            # are masked from scoring anyway), not a sensor fault
+            self.range_hits = 0
+            return
         if raw >= self.s.sensor_max_cp:
             self.range_ok_since = -1
             self.range_hits += 1
@@ -368,7 +529,7 @@ class Engine:
                 self.range_fault = False
                 self._fault_event(t, ev.FAULT_OVER_RANGE, 0)
 
-    def _accumulate(self, i, pos, p, relaxed_level, watching):
+    def _accumulate(self, t, i, pos, p, calm, relaxed_level, watching, clean):
         tl = self.tl
         if tl.role[i] == R_BASELINE and pos * 2 >= tl.dur_ms[i]:
             if self.baseline_steps == 0:
@@ -378,27 +539,66 @@ class Engine:
                 self.post_sum += p
                 self.post_n += 1
         if watching:
-            a = self.acc
-            a[9] += 1
+            self.watch_ticks += 1
             if p <= relaxed_level:
-                a[10] += 1
+                self.watch_relaxed += 1
+        if clean and tl.muscle[i] == M_REST and self.base.zeroed:
+            self._tone(t, calm)
+
+    def _tone(self, t, calm):
+        """Resting level over the first minute after zeroing and over the last minute of rest."""
+        since = t - self.base.zero_t
+        if since < _TONE_MIN_MS:
+            self.tone1_sum += calm
+            self.tone1_n += 1
+        if since < _TONE_MIN_MS // 2:
+            self.tone_mid1 = self.base.warmed()
+        if self.tone_bt < 0:
+            self.tone_bt = t
+        self.tone_bsum += calm
+        self.tone_bn += 1
+        self.tone_last_t = t
+        if t - self.tone_bt >= _TONE_BLK_MS:
+            self.tone[self.tone_i] = self.tone_bsum // self.tone_bn
+            self.tone_i = (self.tone_i + 1) % _TONE_NBLK
+            if self.tone_nb < _TONE_NBLK:
+                self.tone_nb += 1
+            self.tone_bt = t
+            self.tone_bsum = 0
+            self.tone_bn = 0
+
+    def _tone_change(self):
+        """Last minute of rest minus the first minute after zeroing, the probe's own warm-up
+        (followed by the baseline while settling) taken out; unknown with a leak or a short
+        session."""
+        if (self.base.leak or not self.tone1_n or self.tone_nb < _TONE_NBLK
+                or self.tone_last_t - self.base.zero_t < 3 * _TONE_MIN_MS):
+            return ev.NONE
+        last = 0
+        for k in range(_TONE_NBLK):
+            last += self.tone[k]
+        last //= _TONE_NBLK
+        first = self.tone1_sum // self.tone1_n
+        # the warm-up after the middle of the first minute inflates the later level
+        return last - first - (self.base.warmed() - self.tone_mid1)
 
     def _finish(self, t, completed):
         self._finish_rep(t)
+        self._finish_drop(t)
         if self.step >= 0:
             self._leave(self.step, t)
         sm = self.summary
-        a = self.acc
+        n = self.n_reps
         sm[S_DURATION] = t
         sm[S_COMPLETED] = 1 if completed else 0
-        sm[S_REPS] = a[0]
-        sm[S_ACHIEVED] = a[1]
-        sm[S_FLICKS] = a[2]
-        sm[S_PEAK] = a[3] // a[0] if a[0] else ev.NONE
-        sm[S_HELD] = a[4] // a[0] if a[0] else ev.NONE
-        sm[S_RELAX] = a[5] // a[6] if a[6] else ev.NONE
-        sm[S_NORELAX] = a[7]
-        sm[S_BEAR] = a[8]
+        sm[S_REPS] = n
+        sm[S_ACHIEVED] = self.n_achieved
+        sm[S_FLICKS] = self.n_flicks
+        sm[S_PEAK] = self.rise_sum // n if n else ev.NONE
+        sm[S_HELD] = self.held_sum // n if n else ev.NONE
+        sm[S_RELAX] = self.relax_sum // self.n_relaxed if self.n_relaxed else ev.NONE
+        sm[S_NORELAX] = self.n_not_relaxed
+        sm[S_BEAR] = self.n_bearing
         sm[S_COUGHS] = self.guard.events
         sm[S_TENSION] = self.watch.count_tension
         sm[S_OVER] = self.watch.count_over
@@ -408,16 +608,28 @@ class Engine:
         sm[S_POST] = self.post_sum // self.post_n if self.post_n else ev.NONE
         if self.pre_n and self.post_n:
             band = self.cal.share(self.s.relax_pct, self.s.relax_min_cp)
-            sm[S_RETURNED] = 1 if sm[S_POST] - sm[S_PRE] <= band else 0
+            # the probe's own warm-up between the two baselines is not the person's tone
+            sm[S_RETURNED] = 1 if sm[S_POST] - sm[S_PRE] - self.base.warmed() <= band else 0
         else:
             sm[S_RETURNED] = ev.NONE
-        sm[S_RQUAL] = a[10] * 100 // a[9] if a[9] else ev.NONE
+        sm[S_RQUAL] = (self.watch_relaxed * 100 // self.watch_ticks if self.watch_ticks
+                       else ev.NONE)
         sm[S_MVC] = self.cal.mvc
         sm[S_MVCSRC] = self.cal.source
         sm[S_TARGET] = self.target
         sm[S_DRIFT] = self.base.drift()
         sm[S_LEAK] = 1 if self.base.leak else 0
         sm[S_FAULTS] = self.faults
+        sm[S_DROPS] = self.n_drops
+        sm[S_DROPS_OK] = self.n_drops_ok
+        sm[S_DROP_MEAN] = (self.drop_sum // self.n_drop_measured if self.n_drop_measured
+                           else ev.NONE)
+        sm[S_PARADOX] = self.n_paradox
+        sm[S_PUSHES] = self.n_pushes
+        sm[S_PUSHES_JUDGED] = self.n_pushes_judged
+        sm[S_PUSHES_OK] = self.n_pushes_ok
+        sm[S_TONE] = self._tone_change()
+        sm[S_GRADE] = grade(sm, self.downtraining)
         self.state = DONE
         self.q.push(ev.SUMMARY, t)
         self.cue.trigger(PAT_DONE, t)

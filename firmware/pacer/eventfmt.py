@@ -1,9 +1,11 @@
 """Events as JSON lines, written by hand with a fixed key order and fixed decimals so that CPython
 and MicroPython produce byte-identical text (float repr and dict order differ between them)."""
 from pacer import events as ev
-from pacer.engine import SUMMARY_FIELDS
+from pacer.drop import PATTERN_NAMES
 from pacer.mvc import SOURCE_NAMES
 from pacer.program import BREATHS, MUSCLES, ROLES
+from pacer.summary import SUMMARY_FIELDS
+from pacer.verdict import NAMES as GRADE_NAMES
 
 _STATES = ("idle", "running", "paused", "done")
 
@@ -53,6 +55,16 @@ def event_line(buf, off, t0=0, summary=None, program=""):
             buf[a], MUSCLES[buf[a + 1]], cm(buf[a + 2]), _b(buf[a + 3]), cm(buf[a + 4]),
             buf[a + 5], _opt(buf[a + 6]), _flags(buf[a + 7]), cm(buf[a + 8]), _opt(buf[a + 10]),
             buf[a + 9], cm(buf[a + 11]), cm(buf[a + 12]))
+    if kind == ev.DROP:
+        pat = buf[a + 12]
+        return head + (', "index": %d, "kind": "%s", "step": %d, "rest_cmH2O": %s, '
+                       '"level_cmH2O": %s, "drop_cmH2O": %s, "relaxation_pct": %s, '
+                       '"drop_ms": %s, "held_ms": %d, "achieved": %s, "flags": %s, '
+                       '"abdominal_rise_cmH2O": %s, "pattern": %s, "breath_cmH2O": %s}') % (
+            buf[a], MUSCLES[buf[a + 1]], buf[a + 2], cm(buf[a + 3]), cm(buf[a + 4]),
+            cm(buf[a + 5]), "null" if buf[a + 6] == ev.NONE else str(buf[a + 6]),
+            _opt(buf[a + 7]), buf[a + 8], _b(buf[a + 9]), _flags(buf[a + 10]), cm(buf[a + 11]),
+            ('"%s"' % PATTERN_NAMES[pat]) if pat else "null", cm(buf[a + 13]))
     if kind == ev.ALARM:
         return head + ', "kind": "%s", "pressure_cmH2O": %s, "step": %d}' % (
             ev.ALARM_NAMES[buf[a]], cm(buf[a + 1]), buf[a + 2])
@@ -83,6 +95,8 @@ def summary_fields(sm):
             parts.append('"%s": %s' % (name, "null" if v == ev.NONE else _b(v)))
         elif name == "mvc_source":
             parts.append('"%s": "%s"' % (name, SOURCE_NAMES[v]))
+        elif name == "grade":
+            parts.append('"%s": "%s"' % (name, GRADE_NAMES[v]))
         else:
             parts.append('"%s": %s' % (name, "null" if v == ev.NONE else str(v)))
     return ", ".join(parts)

@@ -20,10 +20,14 @@ CALIB = const(5)    # a0 baseline_cp, a1 mvc_cp, a2 source
 STATE = const(6)    # a0 state (see pacer.engine)
 ZERO = const(7)     # a0 baseline_cp
 SUMMARY = const(8)  # payload is in Engine.summary
+DROP = const(9)     # a0 index, a1 muscle, a2 step, a3 rest_cp, a4 level_cp, a5 drop_cp,
+#                     a6 relaxation_pct (NONE), a7 drop_ms (-1: never), a8 held_ms, a9 achieved,
+#                     a10 flags, a11 abd_rise_cp (NONE), a12 pattern (pacer.drop), a13 breath_cp
 
 NONE = const(-1000000)
 
-TYPE_NAMES = ("", "phase", "rep", "alarm", "fault", "calibration", "state", "zero", "summary")
+TYPE_NAMES = ("", "phase", "rep", "alarm", "fault", "calibration", "state", "zero", "summary",
+              "drop")
 ALARM_TENSION = const(1)
 ALARM_OVERPRESSURE = const(2)
 ALARM_OVERHOLD = const(3)
@@ -43,7 +47,8 @@ FAULT_NAMES = ("", "disconnected", "over_range", "stuck", "bus_error", "busy_tim
                "leak", "unsettled", "integrity")
 
 FLAG_NAMES = ("cough", "bearing_down", "abdominal", "clipped", "fault", "early_release",
-              "late_release", "no_relax", "weak", "missed", "uncalibrated", "unsettled")
+              "late_release", "no_relax", "weak", "missed", "uncalibrated", "unsettled",
+              "paradoxical", "one_channel")
 F_COUGH = const(1)
 F_BEARING_DOWN = const(2)
 F_ABDOMINAL = const(4)
@@ -56,6 +61,8 @@ F_WEAK = const(256)
 F_MISSED = const(512)
 F_UNCALIBRATED = const(1024)
 F_UNSETTLED = const(2048)
+F_PARADOXICAL = const(4096)   # the floor tightened when asked to let go
+F_ONE_CHANNEL = const(8192)   # a push step without an abdominal reference: not judged
 
 
 class EventQueue:

@@ -16,7 +16,7 @@ is inserted.
 from array import array
 
 BREATHS = ("free", "inhale", "hold", "exhale")
-MUSCLES = ("rest", "squeeze", "flick", "release", "drop", "max")
+MUSCLES = ("rest", "squeeze", "flick", "release", "drop", "max", "push")
 ROLES = ("", "baseline", "mvc")
 
 B_FREE = 0
@@ -29,17 +29,20 @@ M_FLICK = 2
 M_RELEASE = 3
 M_DROP = 4
 M_MAX = 5
+M_PUSH = 6
 R_NONE = 0
 R_BASELINE = 1
 R_MVC = 2
 
-# Safe limits. Holds past a minute, flicks past 3 s or maximal efforts past 10 s are not exercises
-# this device should pace; sessions are capped at an hour; sets of contractions need real rest.
+# Safe limits. Holds past a minute, flicks past 3 s, maximal efforts past 10 s or pushes past 20 s
+# (straining longer is what the coordination practice unlearns) are not exercises this device
+# should pace; sessions are capped at an hour; sets of contractions need real rest.
 MIN_STEP_MS = 200
 MAX_STEP_MS = 600000
 MAX_SQUEEZE_MS = 60000
 MAX_FLICK_MS = 3000
 MAX_MAX_MS = 10000
+MAX_PUSH_MS = 20000
 MAX_SESSION_MS = 3600000
 MIN_SET_REST_MS = 10000
 MAX_REPS = 200
@@ -68,6 +71,11 @@ def is_rep(muscle):
 
 def is_relaxing(muscle):
     return muscle == M_REST or muscle == M_RELEASE or muscle == M_DROP
+
+
+def is_letgo(muscle):
+    """One drop record per drop or push step: the floor is asked to let go below its rest."""
+    return muscle == M_DROP or muscle == M_PUSH
 
 
 def _is_num(v):
@@ -145,6 +153,8 @@ def _step(spec, where, errors):
             cap = MAX_FLICK_MS
         elif muscle == M_MAX:
             cap = MAX_MAX_MS
+        elif muscle == M_PUSH:
+            cap = MAX_PUSH_MS
         if cap and ms > cap:
             errors.append("%s: a %s step may last at most %d s, got %g s"
                           % (where, MUSCLES[muscle], cap // 1000, ms / 1000))
@@ -170,6 +180,7 @@ class Timeline:
         self.role = bytearray(n)
         t = 0
         reps = 0
+        drops = 0
         calib = False
         for i in range(n):
             ms, b, m, r = steps[i]
@@ -181,10 +192,13 @@ class Timeline:
             t += ms
             if is_rep(m):
                 reps += 1
+            elif is_letgo(m):
+                drops += 1
             if r == R_MVC:
                 calib = True
         self.total_ms = t
         self.reps = reps
+        self.drops = drops
         self.has_mvc_steps = calib
 
 

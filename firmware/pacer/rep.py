@@ -2,7 +2,10 @@
 
 A rep's hold window is its step plus a short lag (people react late and release late); its relax
 window is the step after it. Samples inside a cough window never count toward time above target or
-the peak, so a cough or a spike cannot rescue a missed rep.
+the peak, so a cough or a spike cannot rescue a missed rep; nor can it break a good one: a cough
+that starts and ends with the squeeze above its target counts as held, as if it had not happened.
+Relaxation is judged against the resting level as it is now (the baseline follows a warming or
+leaking probe), not as it was at the squeeze cue.
 """
 from pacer import events as ev
 from pacer._compat import const
@@ -44,6 +47,8 @@ class RepScorer:
         self.reach = -1
         self.last_above = -1
         self.above = False
+        self.mask_ms = 0
+        self.held_scored = 0
         self.abd0 = abd
         self.abd_peak = abd
         self.rel_t0 = 0
@@ -64,7 +69,8 @@ class RepScorer:
         self.rel_dur = dur
         self.relax_band = relax_band
 
-    def update(self, t, dt, p, abd, has_abd, cough, fault):
+    def update(self, t, dt, p, abd, has_abd, cough, fault, rest):
+        """One delayed sample; rest is the resting level now (the tracked baseline)."""
         if self.stage == IDLE:
             return
         e = t - self.t0
@@ -74,6 +80,8 @@ class RepScorer:
             self.flags |= ev.F_FAULT
         if cough:
             self.flags |= ev.F_COUGH
+            if e < self.dur + _LAG_MS:
+                self.mask_ms += dt
         if e < self.dur + _LAG_MS and not cough and not fault:
             if p > self.peak:
                 self.peak = p
@@ -83,7 +91,11 @@ class RepScorer:
                 if self.reach < 0:
                     self.reach = e
                 self.held += dt
+                if self.mask_ms and self.last_above >= 0 and self.above:
+                    self.held += self.mask_ms   # above before and after the cough
                 self.last_above = e
+            self.above = p >= self.target
+            self.mask_ms = 0
             if e < self.dur and self.dur >= _FATIGUE_MIN_MS:
                 # mean rise in the 2nd/3rd and the 5th/6th sixths of the hold, for the slope
                 six = (e * 6) // self.dur
@@ -94,24 +106,24 @@ class RepScorer:
                     self.fb_sum += p - self.baseline
                     self.fb_n += 1
         if self.stage != RELAX or self.relax >= 0:
-            if self.stage == RELAX:
-                self._residual(t, p)
+            if self.stage == RELAX and not cough:
+                self._residual(t, p, rest)
             return
         r = t - self.rel_t0
         if r < 0:
             return
-        if p <= self.baseline + self.relax_band and not cough:
+        if p <= rest + self.relax_band and not cough:
             if self.below_since < 0:
                 self.below_since = r
             elif r - self.below_since >= _RELAX_CONFIRM_MS:
                 self.relax = self.below_since
         else:
             self.below_since = -1
-        self._residual(t, p)
+        self._residual(t, p, rest)
 
-    def _residual(self, t, p):
+    def _residual(self, t, p, rest):
         if (t - self.rel_t0) * 2 >= self.rel_dur:
-            self.res_sum += p - self.baseline
+            self.res_sum += p - rest
             self.res_n += 1
 
     def finish(self, q, t, has_abd):
@@ -158,7 +170,8 @@ class RepScorer:
         b[off + 4] = self.target
         b[off + 5] = 1 if achieved else 0
         b[off + 6] = self.peak
-        b[off + 7] = self.held if self.held < self.dur else self.dur
+        self.held_scored = self.held if self.held < self.dur else self.dur
+        b[off + 7] = self.held_scored
         b[off + 8] = self.relax
         b[off + 9] = flags
         b[off + 10] = self.res_sum // self.res_n if self.res_n else 0

@@ -12,7 +12,7 @@ FIELDS = {
     "relax_pct": (10, 2, 50, "within this % of MVC above rest counts as relaxed"),
     "relax_min_cmH2O": (2.0, 0.5, 10.0, "relaxed band never narrower than this"),
     "tension_pct": (20, 5, 80, "tension alarm above this % of MVC in a relax phase"),
-    "tension_min_cmH2O": (4.0, 1.0, 20.0, "tension threshold never lower than this"),
+    "tension_min_cmH2O": (2.5, 1.0, 20.0, "tension threshold never lower than this"),
     "tension_s": (2.0, 0.5, 10.0, "how long tension must last before the alarm"),
     "release_grace_s": (2.0, 0.0, 5.0, "time to let go after a release cue before tension counts"),
     "overpressure_cmH2O": (100.0, 20.0, 200.0, "over-pressure alarm level (gauge)"),
@@ -22,10 +22,14 @@ FIELDS = {
     "leak_limit_cmH2O": (10.0, 2.0, 50.0, "baseline drift past this raises a leak fault"),
     "cough_rise_cmH2O": (20.0, 5.0, 100.0, "a rise this large within 120 ms is a cough"),
     "bear_ratio_pct": (100, 30, 300, "abdominal rise >= this % of pelvic rise is bearing down"),
+    "drop_min_cmH2O": (1.0, 0.3, 10.0, "a drop counts from this far below the resting level"),
+    "paradox_cmH2O": (2.0, 0.5, 10.0, "rising this far above rest when asked to let go is "
+                      "tightening (paradoxical)"),
+    "push_min_cmH2O": (10.0, 2.0, 60.0, "abdominal rise of an adequate push"),
     "vibration_pct": (70, 0, 100, "vibration strength"),
     "brightness_pct": (80, 5, 100, "LED brightness"),
     "haptic_only": (False, None, None, "cues by vibration only (LED off)"),
-    "haptic_breath": (False, None, None, "also pulse on breath transitions"),
+    "haptic_breath": (True, None, None, "soft pulses on breath transitions"),
 }
 
 
@@ -95,6 +99,9 @@ class Settings:
         self.leak_limit_cp = _cp(clean["leak_limit_cmH2O"])
         self.cough_rise_cp = _cp(clean["cough_rise_cmH2O"])
         self.bear_ratio_pct = clean["bear_ratio_pct"]
+        self.drop_min_cp = _cp(clean["drop_min_cmH2O"])
+        self.paradox_cp = _cp(clean["paradox_cmH2O"])
+        self.push_min_cp = _cp(clean["push_min_cmH2O"])
         self.vibration = clean["vibration_pct"] * 65535 // 100
         self.brightness = clean["brightness_pct"] * 65535 // 100
         self.haptic_only = clean["haptic_only"]

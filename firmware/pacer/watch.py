@@ -1,12 +1,19 @@
-"""Live safety and relaxation watch: tension in a relax phase, over-pressure, over-hold.
+"""Live safety and relaxation watch: tension episodes while relaxing, over-pressure, over-hold.
 
-Each alarm fires once when its condition has lasted long enough and re-arms only after the
-condition has cleared, so a person who stays tense is told, not nagged every tick.
+Tension is judged on a slow mean of the (breath-corrected) pressure, so breathing and noise do not
+make episodes. An episode is told once, by a gentle nudge, when the level has stayed above the
+tension line for `tension_s`; it is re-armed only after the level has been back below the line by
+a margin for REARM_MS, whatever the program does meanwhile, so a person who stays tense is told,
+not nagged at every breath or step. Over-pressure and over-hold fire once and re-arm when their
+condition clears; over-hold is about squeezes only, so a relax phase never raises it.
 """
 from pacer import events as ev
 from pacer._compat import const
 
 _OVERPRESSURE_MS = const(300)
+_TAU_MS = const(1500)     # the slow mean: a breath at 6/min still swings it, a tense minute not
+_MARGIN_CP = const(100)   # back 1 cmH2O under the line ...
+REARM_MS = const(2000)    # ... for 2 s ends an episode
 
 
 class Watch:
@@ -15,38 +22,51 @@ class Watch:
         self.reset()
 
     def reset(self):
+        self.level = 0
+        self.primed = False
         self.tense_since = -1
-        self.tense_fired = False
+        self.armed = True
+        self.low_since = -1
+        self.tension_active = False
         self.over_since = -1
         self.over_fired = False
         self.hold_since = -1
         self.hold_fired = False
-        self.tension_active = False
         self.count_tension = 0
         self.count_over = 0
         self.count_hold = 0
 
-    def new_step(self):
-        self.tense_since = -1
-        self.tense_fired = False
-        self.tension_active = False
-
-    def update(self, q, t, p, in_relax_watch, tension_level, above_target, cough, step):
-        """in_relax_watch: a rest/release/drop step past its grace time, baseline known."""
+    def update(self, q, t, dt, p, calm, watching, tension_level, above_target, cough, step):
+        """p: the pressure; calm: the same with the breath taken out (for tension); watching: a
+        relaxing step past its grace time with a known baseline; above_target: a contraction
+        step held above its target."""
         s = self.s
-        if in_relax_watch and p > tension_level and not cough:
+        if not cough:
+            # kept x64 so that the integer low-pass has no dead band
+            if not self.primed:
+                self.level = calm << 6
+                self.primed = True
+            else:
+                self.level += ((calm << 6) - self.level) * dt // (_TAU_MS + dt)
+        lvl = self.level >> 6
+        if watching and lvl > tension_level and not cough:
             if self.tense_since < 0:
                 self.tense_since = t
-            elif not self.tense_fired and t - self.tense_since >= s.tension_ms:
-                self.tense_fired = True
-                self.tension_active = True
+            elif self.armed and t - self.tense_since >= s.tension_ms:
+                self.armed = False
                 self.count_tension += 1
                 self._emit(q, t, ev.ALARM_TENSION, p, step)
         else:
             self.tense_since = -1
-            self.tension_active = False
-            if not in_relax_watch:
-                self.tense_fired = False
+        if not self.armed:
+            if watching and lvl < tension_level - _MARGIN_CP:
+                if self.low_since < 0:
+                    self.low_since = t
+                elif t - self.low_since >= REARM_MS:
+                    self.armed = True
+            else:
+                self.low_since = -1
+        self.tension_active = watching and not self.armed and self.low_since < 0
         if p >= s.overpressure_cp:
             if self.over_since < 0:
                 self.over_since = t

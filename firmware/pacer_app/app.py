@@ -7,7 +7,9 @@ boundaries; telemetry and replies go out only when the port has room.
 
 Button (a person can train with the device alone):
   idle:    short = start the selected program, long = select the next program (the light blinks
-           its number), very long (5 s) = run `calibrate` (rest baseline and maximum squeeze)
+           its number), very long (5 s) = run `calibrate` (rest baseline and maximum squeeze).
+           After the last program the selection reaches "results": a short press then shows the
+           last relaxation sessions (pacer_app.results) on the OLED, or flashes their grades
   running: short = pause / resume, long = stop (the session is saved)
 
 Status patterns (LED and pixel; the buzzer beeps on a button event and on a fault):
@@ -15,12 +17,15 @@ Status patterns (LED and pixel; the buzzer beeps on a button event and on a faul
   select   the program's number in quick white blinks (after a long press)
   running  the engine's cues: breath ramps, effort brightness, green on target, red on tension
   paused   the engine's 2 s white glow, motor silent
-  done     the result, every 3 s: 3 flashes (>= 80 % of reps reached, green), 2 (>= 50 %,
-           amber) or 1 (less, magenta); breathing programs without reps count as 3
+  done     the grade (pacer.verdict), every 3 s: 3 flashes (great, green), 2 (good, amber) or
+           1 (keep going, magenta); it counts drops, pushes and tension, not only squeezes
+  results  one flash per recent relaxation session, oldest first, in its grade's colour
   fault    fast 2 Hz red flashing, motor off (sensor unplugged, over range, stuck, bus error)
   safe     steady dim light, purple pixel, nothing else (pacer_app.supervisor; the REPL is free)
 The optional OLED shows phase, countdown, rep count and the pressure bar with the target line;
-it is redrawn four times a second (a frame takes ~25 ms on the I2C bus), never every tick.
+in relax, drop and push steps the bar zooms to +/- 5 cmH2O around the person's resting line, so a
+2 cmH2O drop is visible. It is redrawn four times a second (a frame takes ~25 ms on the I2C bus),
+never every tick.
 """
 import json
 
@@ -28,7 +33,9 @@ from pacer import builtin, eventfmt, program
 from pacer import events as ev
 from pacer.cue import scale
 from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, Engine
+from pacer.program import is_letgo, is_relaxing
 from pacer.settings import FIELDS, Settings
+from pacer.summary import S_GRADE
 from pacer_app.protocol import PROTOCOL, Protocol, Telemetry
 from pacer_hw import fault
 from pacer_hw._compat import const, ticks_diff
@@ -43,8 +50,11 @@ _IDLE_BLUE = const(0x0020A0)
 _DONE_GREEN = const(0x00A020)
 _SELECT_WHITE = const(0xA0A0A0)
 VERSION = "0.1.0"
-_PHASE = ("REST", "SQUEEZE", "FLICK", "RELEASE", "DROP", "MAX")   # by pacer.program M_*
-_RESULT = ("DONE: KEEP GOING", "DONE: GOOD", "DONE: GREAT")
+_PHASE = ("REST", "SQUEEZE", "FLICK", "RELEASE", "DROP", "MAX", "PUSH")   # by pacer.program M_*
+_RESULT = ("DONE: KEEP GOING", "DONE: GOOD", "DONE: GREAT")   # by pacer.verdict grade
+_GRADE_COLOUR = (0xA000A0, 0xC06000, _DONE_GREEN)
+_ZOOM_CP = const(500)       # the relax view: +/- 5 cmH2O around the resting line
+RESULTS = "results"         # the pseudo-program after the last one in the button's cycle
 
 
 def _engine_fault(code):
@@ -74,7 +84,8 @@ class App:
         self.stream = bool(cfg.get("stream", False))
         self.blink_until = 0
         self.blinks = 0
-        self.result = 0          # after a session: 3 good, 2 fair, 1 poor (the done pattern)
+        self.result = 0          # after a session: its grade, 3 great, 2 good, 1 keep going
+        self.history = None      # the results view: pacer_app.results entries while shown
         self.screen = getattr(board, "screen", None)
         self._scr_t = 0
         self._scr_full = 5000    # bar full scale, cp
@@ -163,25 +174,37 @@ class App:
             self.tele.send(self.el, p, target, step, cue, None if abd == ABSENT else abd)
 
     def _draw(self, p):
-        """The OLED view: phase, countdown, rep count, pressure bar with the target line."""
+        """The OLED view: phase, countdown, count, and the pressure bar with its line: the target
+        in squeeze steps, the resting line (zoomed) when the floor should let go."""
         scr = self.screen
         if scr is None:
             return
         eng = self.engine
+        if self.history is not None:
+            return  # drawn once when shown
         if eng is not None and (eng.state == RUNNING or eng.state == PAUSED) and eng.step >= 0:
             tl = eng.tl
             i = eng.step
+            m = tl.muscle[i]
             left = tl.start_ms[i] + tl.dur_ms[i] - self.el
-            phase = "PAUSED" if eng.state == PAUSED else _PHASE[tl.muscle[i]]
-            scr.draw(p, eng.target, self._scr_full, phase, left // 1000 + 1, eng.acc[0],
-                     tl.reps)
+            phase = "PAUSED" if eng.state == PAUSED else _PHASE[m]
+            if is_relaxing(m) or is_letgo(m):
+                lo = eng.base.value - _ZOOM_CP
+                n = eng.drops.index if tl.drops else eng.n_reps
+                scr.draw(p - lo, _ZOOM_CP, 2 * _ZOOM_CP, phase, left // 1000 + 1, n,
+                         tl.drops or tl.reps)
+            else:
+                scr.draw(p, eng.target, self._scr_full, phase, left // 1000 + 1, eng.n_reps,
+                         tl.reps)
         elif eng is not None and self.result:
-            sm = eng.summary
-            scr.draw(p, 0, self._scr_full, _RESULT[self.result - 1], -1, sm[3], sm[2])
+            scr.draw(p, 0, self._scr_full, _RESULT[self.result - 1], -1, 0, 0)
         else:
             scr.draw(p, 0, self._scr_full, self.selected, -1, 0, 0)
+        self._show_screen()
+
+    def _show_screen(self):
         try:
-            scr.d.show()
+            self.screen.d.show()
         except OSError:  # a loose OLED must not stop the exercise
             self.screen = None
 
@@ -195,12 +218,19 @@ class App:
             on = ((self.blink_until - now) // 200) % 2 == 1
             b.show(now, 40000 if on else 0, _SELECT_WHITE if on else 0, 0)
             return
+        h = self.history
+        if h:
+            k = now % 3000  # one 300 ms flash per result, oldest first, in its grade's colour
+            j = k // 500
+            on = j < len(h) and k % 500 < 300
+            colour = _GRADE_COLOUR[h[len(h) - 1 - j].grade - 1] if on else 0
+            b.show(now, 50000 if on else 0, colour, 0)
+            return
         if self.engine is not None and self.result:
-            k = now % 3000  # the result: 1-3 flashes of 150 ms every 3 s
+            k = now % 3000  # the grade: 1-3 flashes of 150 ms every 3 s
             n = self.result
             on = k < n * 400 and k % 400 < 150
-            colour = (0xA000A0, 0xC06000, _DONE_GREEN)[n - 1]
-            b.show(now, 50000 if on else 0, colour if on else 0, 0)
+            b.show(now, 50000 if on else 0, _GRADE_COLOUR[n - 1] if on else 0, 0)
             return
         x = (now % 4000) // 16   # a 4 s breathing glow: the device is alive and waiting
         if x > 125:
@@ -234,10 +264,7 @@ class App:
         self.store.end_session()
         eng = self.engine
         if eng is not None:
-            sm = eng.summary
-            reps = sm[2]
-            pct = sm[3] * 100 // reps if reps else 100
-            self.result = 3 if pct >= 80 else (2 if pct >= 50 else 1)
+            self.result = eng.summary[S_GRADE]
             self._beep(880 if self.result == 3 else 440, 300)
 
     def _beep(self, hz, ms):
@@ -247,6 +274,9 @@ class App:
 
     def _button(self, btn, now):
         self._beep(2000 if btn == SHORT else 1500, 40)
+        if self.history is not None:
+            self.history = None   # any press leaves the results view
+            return
         eng = self.engine
         if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
             if btn == SHORT:
@@ -258,15 +288,27 @@ class App:
                 self.stop()
             return
         if btn == SHORT:
-            self.start(self.selected)
+            if self.selected == RESULTS:
+                self._show_results()
+            else:
+                self.start(self.selected)
         elif btn == LONG:
             names = self.programs()
+            names.append(RESULTS)
             i = names.index(self.selected) if self.selected in names else -1
             self.selected = names[(i + 1) % len(names)]
             self.blinks = (i + 1) % len(names) + 1
             self.blink_until = now + self.blinks * 400
         elif btn == VLONG:
             self.start("calibrate")
+
+    def _show_results(self):
+        from pacer_app import results
+        self.blinks = 0
+        self.history = results.load(self.store)
+        if self.screen is not None:
+            self.screen.lines(results.lines(self.history))
+            self._show_screen()
 
     # ---- the device interface (pacer_app.protocol) ----------------------------------------
     def status(self):
@@ -324,6 +366,7 @@ class App:
             if k in self.cfg:
                 values[k] = self.cfg[k]
         self.engine = Engine(tl, Settings(values), mvc)
+        self.history = None
         self.program_name = name
         self.el = 0
         self.inj_t = -1

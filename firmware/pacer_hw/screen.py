@@ -113,6 +113,13 @@ class Screen:
         if msg:
             fb.text(msg, 0, 56, 1)
 
+    def lines(self, texts):
+        """A page of up to 4 text lines (the results view; not drawn in the exercise loop)."""
+        fb = self.d.fb
+        fb.fill(0)
+        for i in range(len(texts)):
+            fb.text(texts[i], 0, i * 16, 1)
+
 
 _DIGIT = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 

@@ -61,7 +61,7 @@ TARGETS = {  # key: (target, comparison, unit)
     "cue_latency_p95_ms": (60, "<=", "ms"),
     "telemetry_bytes_per_frame": (32, "<=", "B"),
     "log_frames_lost": (0, "<=", ""),
-    "mpy_total_bytes": (64 * 1024, "<=", "B"),
+    "mpy_total_bytes": (80 * 1024, "<=", "B"),  # 64 KB before issue 11 (see test_budget.py)
 }
 
 
