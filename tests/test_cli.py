@@ -28,7 +28,10 @@ def test_programs_show_json_is_the_expanded_timeline():
     tl = builtin.load("reverse-kegel")
     assert len(steps) == tl.n
     assert steps[1] == {"start_ms": 10000, "duration_ms": 5000, "breath": "inhale",
+                        "muscle": "rest", "role": None}      # a paced breath at rest first
+    assert steps[7] == {"start_ms": 40000, "duration_ms": 5000, "breath": "inhale",
                         "muscle": "drop", "role": None}
+    assert steps[-1]["role"] == "baseline"                  # and a closing baseline
 
 
 @pytest.mark.parametrize("name", builtin.NAMES)
@@ -37,6 +40,9 @@ def test_every_builtin_replays_with_one_rep_per_squeeze_or_flick(name):
     ev = synth.run(tl, synth.person(tl, synth.effort(25.0), extend_ms=1000))
     reps = synth.reps(ev)
     assert len(reps) == tl.reps
+    drops = [e for e in ev if e["type"] == "drop"]    # and one drop record per drop/push step
+    assert len(drops) == tl.drops and [d["step"] for d in drops] == [
+        i for i in range(tl.n) if tl.muscle[i] in (4, 6)]
     steps = [r["step"] for r in reps]
     assert steps == sorted(steps) and all(tl.muscle[s] in (1, 2) for s in steps)
     assert ev[-1]["type"] == "summary" and ev[-1]["completed"] is True

@@ -25,6 +25,8 @@ CASES = [
     ("kegel", 25.0, False),
     ("flicks", 30.0, True),
     ("reverse-kegel", 0.0, False),
+    ("reverse-kegel", 0.0, True),
+    ("push", 0.0, True),
     ("assessment", 35.0, True),
     ("box", 0.0, False),
 ]
@@ -62,13 +64,19 @@ t = 0
 worst = 0
 total = 0
 ticks = 0
+def abd(t):
+    return %s
 while t < %d:
     p = level(t) + (t * 7919) %% 37
+    q = abd(t)
     if t >= %d:
         gc.collect()
         gc.disable()
         a = gc.mem_alloc()
-        eng.tick(t, p)
+        if q is None:
+            eng.tick(t, p)
+        else:
+            eng.tick(t, p, q)
         used = gc.mem_alloc() - a
         gc.enable()
         if eng.q.count == 0:
@@ -77,8 +85,11 @@ while t < %d:
             ticks += 1
             worst = max(worst, used)
         drain()
-    else:
+    elif q is None:
         eng.tick(t, p)
+        drain()
+    else:
+        eng.tick(t, p, q)
         drain()
     t += 20
     if t %% 2000 == 0:
@@ -87,13 +98,20 @@ print(ticks, total, worst)
 """
 
 
-@pytest.mark.parametrize("name,settings,level,until,measure_from", [
-    ("kegel", "{}", "4000 if 10400 <= t %% 10000 < 15400 and t > 10000 else 1500", 95000, 30000),
-    ("resonance", "{'haptic_breath': True}", "1500", 60000, 10000),
-    ("reverse-kegel", "{}", "1200 if (t // 5000) % 2 else 1500", 90000, 20000),
+@pytest.mark.parametrize("name,settings,level,abd,until,measure_from", [
+    ("kegel", "{}", "4000 if 10400 <= t %% 10000 < 15400 and t > 10000 else 1500", "None", 95000,
+     30000),
+    ("resonance", "{'haptic_breath': True}", "1500", "None", 60000, 10000),
+    ("reverse-kegel", "{}", "1200 if (t // 5000) % 2 else 1500", "None", 90000, 20000),
+    ("reverse-kegel", "{}", "1200 if (t // 5000) % 2 else 1500", "900 + (t // 50) % 100", 90000,
+     20000),
+    ("push", "{}", "1200 if (t // 5000) % 2 else 1500", "900 + (t % 10000) // 40", 120000,
+     20000),
 ])
-def test_steady_state_ticks_allocate_nothing(mpvm, name, settings, level, until, measure_from):
-    res = mpvm.check(ALLOC_CODE % (name, settings, level.replace("%%", "%"), until, measure_from))
+def test_steady_state_ticks_allocate_nothing(mpvm, name, settings, level, abd, until,
+                                             measure_from):
+    res = mpvm.check(ALLOC_CODE % (name, settings, level.replace("%%", "%"), abd, until,
+                                   measure_from))
     ticks, total, worst = [int(x) for x in res.stdout.split()]
     assert ticks > 1000
     assert total == 0, "allocated %d bytes over %d steady ticks (worst %d)" % (total, ticks, worst)

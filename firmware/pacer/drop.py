@@ -31,7 +31,7 @@ _NBLK = const(8)            # 8 x 250 ms: the 2 s of rest before a cue
 _SETTLE_MS = const(1000)    # the window a level is judged on starts 1 s after the cue
 _LAG_MS = const(500)        # people let go late and come back late
 _CONFIRM_MS = const(300)
-_MIN_ABD_CP = const(100)    # a rest breath must move the abdomen 1 cmH2O for k to be learnt
+_MIN_ABD_CP = const(50)     # a rest breath must move the abdomen 0.5 cmH2O for k to be learnt
 RELAX_SHARE_PCT = const(20)
 
 IDLE = const(0)

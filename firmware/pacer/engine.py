@@ -200,8 +200,10 @@ class Engine:
         self.range_ok_since = -1
         self.range_hits = 0
         self.pre_sum = 0
+        self.pre_rel = 0      # the same, relative to the tracked baseline (warm-up taken out)
         self.pre_n = 0
         self.post_sum = 0
+        self.post_rel = 0
         self.post_n = 0
         self.baseline_steps = 0
         self.has_abd = False
@@ -295,7 +297,10 @@ class Engine:
             pos >= (_BASELINE_SETTLE_MS if tl.role[i] == R_BASELINE else _REST_SETTLE_MS)
             or (muscle == M_RELEASE and self.scorer.stage == STAGE_RELAX
                 and self.scorer.relax >= 0))
-        if clean and muscle == M_REST:
+        # the local resting level a drop is judged against: rest, or a release once any rep
+        # before it has relaxed (never the residual tension of a squeeze not yet let go)
+        if clean and (muscle == M_REST or (muscle == M_RELEASE and (
+                self.scorer.stage != STAGE_RELAX or self.scorer.relax >= 0))):
             self.rest.feed(t, p, abd if has_abd else 0)
         z = self.base.update(t, p, rest, band)
         if z == 1:
@@ -430,6 +435,7 @@ class Engine:
             self.rest.clear()
         if tl.role[i] == R_BASELINE and self.baseline_steps:
             self.post_sum = 0
+            self.post_rel = 0
             self.post_n = 0
         if tl.role[i] == R_MVC:
             self.mvc_peak = self.base.value
@@ -534,9 +540,11 @@ class Engine:
         if tl.role[i] == R_BASELINE and pos * 2 >= tl.dur_ms[i]:
             if self.baseline_steps == 0:
                 self.pre_sum += p
+                self.pre_rel += p - self.base.value
                 self.pre_n += 1
             else:
                 self.post_sum += p
+                self.post_rel += p - self.base.value
                 self.post_n += 1
         if watching:
             self.watch_ticks += 1
@@ -608,8 +616,10 @@ class Engine:
         sm[S_POST] = self.post_sum // self.post_n if self.post_n else ev.NONE
         if self.pre_n and self.post_n:
             band = self.cal.share(self.s.relax_pct, self.s.relax_min_cp)
-            # the probe's own warm-up between the two baselines is not the person's tone
-            sm[S_RETURNED] = 1 if sm[S_POST] - sm[S_PRE] - self.base.warmed() <= band else 0
+            # against the tracked baseline: the probe's own warm-up between the two baselines is
+            # not the person's tone (the baseline follows it while settling, never a climb after)
+            rise = self.post_rel // self.post_n - self.pre_rel // self.pre_n
+            sm[S_RETURNED] = 1 if rise <= band else 0
         else:
             sm[S_RETURNED] = ev.NONE
         sm[S_RQUAL] = (self.watch_relaxed * 100 // self.watch_ticks if self.watch_ticks
