@@ -2,12 +2,11 @@
 and MicroPython produce byte-identical text (float repr and dict order differ between them)."""
 from pacer import events as ev
 from pacer.drop import PATTERN_NAMES
+from pacer.engine import STATE_NAMES
 from pacer.mvc import SOURCE_NAMES
 from pacer.program import BREATHS, MUSCLES, ROLES
 from pacer.summary import SUMMARY_FIELDS
 from pacer.verdict import NAMES as GRADE_NAMES
-
-_STATES = ("idle", "running", "paused", "done")
 
 
 def cm(cp):
@@ -74,7 +73,7 @@ def event_line(buf, off, t0=0, summary=None, program=""):
         return head + ', "baseline_cmH2O": %s, "mvc_cmH2O": %s, "source": "%s"}' % (
             cm(buf[a]), cm(buf[a + 1]), SOURCE_NAMES[buf[a + 2]])
     if kind == ev.STATE:
-        return head + ', "state": "%s"}' % _STATES[buf[a]]
+        return head + ', "state": "%s"}' % STATE_NAMES[buf[a]]
     if kind == ev.ZERO:
         return head + ', "baseline_cmH2O": %s}' % cm(buf[a])
     if kind == ev.SUMMARY:

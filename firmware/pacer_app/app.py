@@ -32,20 +32,24 @@ import json
 from pacer import builtin, eventfmt, program
 from pacer import events as ev
 from pacer.cue import scale
-from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, Engine
+from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, STATE_NAMES, Engine
 from pacer.program import is_letgo, is_relaxing
 from pacer.settings import FIELDS, Settings
 from pacer.summary import S_GRADE
-from pacer_app.protocol import PROTOCOL, Protocol, Telemetry
+from pacer_app.protocol import (
+    CUE_FAULT,
+    CUE_MOTOR,
+    CUE_PAUSED,
+    CUE_REACHED,
+    CUE_TENSION,
+    PROTOCOL,
+    Protocol,
+    Telemetry,
+)
 from pacer_hw import fault
 from pacer_hw._compat import const, ticks_diff
 from pacer_hw.button import LONG, SHORT, VLONG
 
-_CUE_MOTOR = const(1)
-_CUE_REACHED = const(2)
-_CUE_TENSION = const(4)
-_CUE_PAUSED = const(8)
-_CUE_FAULT = const(16)
 _IDLE_BLUE = const(0x0020A0)
 _DONE_GREEN = const(0x00A020)
 _SELECT_WHITE = const(0xA0A0A0)
@@ -158,10 +162,10 @@ class App:
                 self._events()
             if eng.state == DONE:
                 self._finished()
-            cue = ((_CUE_MOTOR if eng.motor else 0) | (_CUE_REACHED if eng.reached else 0)
-                   | (_CUE_TENSION if eng.watch.tension_active else 0)
-                   | (_CUE_PAUSED if eng.state == PAUSED else 0)
-                   | (_CUE_FAULT if code != fault.OK else 0))
+            cue = ((CUE_MOTOR if eng.motor else 0) | (CUE_REACHED if eng.reached else 0)
+                   | (CUE_TENSION if eng.watch.tension_active else 0)
+                   | (CUE_PAUSED if eng.state == PAUSED else 0)
+                   | (CUE_FAULT if code != fault.OK else 0))
             target = eng.target
             step = eng.step
         else:
@@ -169,7 +173,7 @@ class App:
             target = 0
             step = -1
             if code != fault.OK:
-                cue = _CUE_FAULT
+                cue = CUE_FAULT
         if self.stream:
             self.tele.send(self.el, p, target, step, cue, None if abd == ABSENT else abd)
 
@@ -318,7 +322,7 @@ class App:
              "selected": self.selected, "stream": self.stream, "inject": self.injecting,
              "free_bytes": self.store.free_bytes(), "warnings": len(self.warnings)}
         if eng is not None:
-            st = ("idle", "running", "paused", "done")[eng.state]
+            st = STATE_NAMES[eng.state]
             d["program"] = self.program_name
             d["step"] = eng.step
             d["t_ms"] = self.el
