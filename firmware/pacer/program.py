@@ -16,7 +16,7 @@ is inserted.
 from array import array
 
 BREATHS = ("free", "inhale", "hold", "exhale")
-MUSCLES = ("rest", "squeeze", "flick", "release", "drop", "max")
+MUSCLES = ("rest", "squeeze", "flick", "release", "drop", "max", "push")
 ROLES = ("", "baseline", "mvc")
 
 B_FREE = 0
@@ -29,6 +29,7 @@ M_FLICK = 2
 M_RELEASE = 3
 M_DROP = 4
 M_MAX = 5
+M_PUSH = 6
 R_NONE = 0
 R_BASELINE = 1
 R_MVC = 2

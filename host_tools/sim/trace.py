@@ -15,7 +15,7 @@ from .sampler import (
     Sampler,
     parse_faults,
 )
-from .truth import RELAX_BAND, Rep
+from .truth import RELAX_BAND, Drop, Episode, Rep
 
 HEADER = "t_ms,pressure_cmH2O,abdominal_cmH2O,true_cmH2O,activation,artifact,step"
 HEADER_NO_ABD = "t_ms,pressure_cmH2O,true_cmH2O,activation,artifact,step"
@@ -159,6 +159,9 @@ class Trace:
             ("artifact_codes", Obj([(str(c), n) for c, n in ARTIFACTS])),
             ("person", Obj(person)),
             ("reps", Rows(Rep.obj, reps)),
+            ("drops", Rows(Drop.obj, s.drops.drops)),
+            ("tension", Rows(Episode.obj, s.tension.episodes)),
+            ("floor_per_min_cmH2O", [Dec(x) for x in s.tension.minutes]),
             ("coughs", [[c[0], c[1]] for c in s.person.coughs]),
             ("faults", faults),
         ])
