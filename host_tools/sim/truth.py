@@ -78,7 +78,8 @@ class RepBook:
             r.effort = person.effort
             r.missed = person.missed
             r.bore = person.bearing
-        tension = self.gain * person.muscle
+        # above the person's resting tone (hypertonic), which a squeeze starts from
+        tension = self.gain * (person.muscle - person.basal)
         if tension > r.peak:
             r.peak = tension
         if r.cues <= 1:
