@@ -117,6 +117,8 @@ def pull_session(port, dev=None):
 class Truth:
     def __init__(self):
         self.reps = []        # final truth.rep objects, by n
+        self.drops = []       # final truth.drop objects (drop and push steps), by n
+        self.tension = []     # final truth.tension objects (tension episodes), by n
         self.cues = []        # (t_ms, person.cue value)
         self.samples = []     # (t_ms, tension_cmH2O, activation, artifact)
 
@@ -126,6 +128,8 @@ def read_truth(record_path, wait_s=1.5):
     time.sleep(wait_s)
     t = Truth()
     reps = {}
+    drops = {}
+    tension = {}
     with open(record_path) as f:
         for line in f:
             try:
@@ -135,12 +139,18 @@ def read_truth(record_path, wait_s=1.5):
             ch = row.get("ch")
             if ch == "truth.rep":
                 reps[row["v"]["n"]] = row["v"]
+            elif ch == "truth.drop":
+                drops[row["v"]["n"]] = row["v"]
+            elif ch == "truth.tension":
+                tension[row["v"]["n"]] = row["v"]
             elif ch == "truth":
                 v = row["v"]
                 t.samples.append((row["t_ms"], v[0], v[1], v[2]))
             elif ch == "person.cue":
                 t.cues.append((row["t_ms"], row["v"]))
     t.reps = [reps[n] for n in sorted(reps)]
+    t.drops = [drops[n] for n in sorted(drops)]
+    t.tension = [tension[n] for n in sorted(tension)]
     return t
 
 
