@@ -170,6 +170,8 @@ class DropBook:
 
     def tick(self, t, person):
         d = self.open
+        if d is None:
+            return
         if d.onset < 0 and person.react_serial == d.serial:
             d.onset = person.react_latency
         if person.coughing:
