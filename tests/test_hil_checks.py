@@ -59,12 +59,20 @@ def test_kegel_checks_pass_and_catch_wrong_scoring():
     ok = hil.evaluate(tl, events, truth)
     assert not ok.failed, ok.table()
     assert rows(ok)["drops"] == "SKIP" and rows(ok)["tension"] == "SKIP"
-    truth.reps[1].missed = True                # scored achieved, but never attempted
+    truth.reps[1].missed = True                # scored achieved, but never attempted ...
+    truth.reps[1].peak = 2.0                   # ... and the floor stayed low
     events[-2]["relax_ms"] = 2500              # relax time far off
     events.append({"t_ms": 9000, "type": "alarm", "kind": "tension"})   # no tension in truth
     events[3]["t_ms"] += 500                   # a late cue
     bad = {r[0] for r in hil.evaluate(tl, events, truth).failed}
     assert bad == {"phases", "scoring", "relax", "alarms"}
+
+
+def test_an_unattempted_rep_held_over_the_target_by_leftover_tension_is_not_wrong():
+    tl, events, truth = kegel_run()
+    truth.reps[1].missed = True                # not attempted, but the floor was still tight
+    truth.reps[1].peak = 12.0                  # 22 absolute: over the 18 target
+    assert "scoring" not in {x[0] for x in hil.evaluate(tl, events, truth).failed}
 
 
 def test_rep_checks_fail_when_nothing_was_compared():
