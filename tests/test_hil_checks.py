@@ -303,3 +303,21 @@ def test_exit_codes_are_in_the_help():
     text = cli.build_parser()._subparsers._group_actions[0].choices["test"].format_help()
     for words in ("0 all passed", "1 a check failed", "2 bad input", "3 no board"):
         assert words in " ".join(text.split()), words
+
+
+def test_rest_tone_change_against_the_floor():
+    tl = program.build({"name": "r", "blocks": [{"steps": [{"s": 300}]}]})
+    truth = hil.Truth()
+    for t in range(0, tl.total_ms, hil.PERIOD_MS):
+        truth.tone[t] = 5.0 - 2.0 * t / tl.total_ms      # eases by 2 cmH2O over 5 minutes
+    zero = {"t_ms": 1000, "type": "zero", "baseline_cmH2O": 15.0}
+    events = phases(tl) + [zero, summary(tl, rest_tone_change_cmH2O=-1.5)]
+    res = hil.evaluate(tl, events, truth)
+    assert rows(res)["rest-tone"] == "PASS", res.table()     # truth: about -1.6
+    events[-1]["rest_tone_change_cmH2O"] = -0.5
+    assert rows(hil.evaluate(tl, events, truth))["rest-tone"] == "FAIL"
+    events[-1]["rest_tone_change_cmH2O"] = None
+    assert rows(hil.evaluate(tl, events, truth))["rest-tone"] == "SKIP"
+    # a change claimed with no zero to measure it from
+    events = phases(tl) + [summary(tl, rest_tone_change_cmH2O=-1.5)]
+    assert rows(hil.evaluate(tl, events, truth))["rest-tone"] == "FAIL"

@@ -34,6 +34,9 @@ compared nothing; one whose subject the program or the person does not have is S
   faults       no sensor fault reported (the simulated sensor has none)
   summary      a summary with completed true, the right rep count and, when it has them, the
                right drop and push counts
+  rest-tone    the summary's rest_tone_change_cmH2O within 0.5 cmH2O of the change of the
+               floor's own mean pressure (resting tone included, probe drift excluded) from the
+               first minute after zeroing to the last minute; SKIP when the summary has none
 
 Exit codes: 0 every check passed, 1 a check failed, 2 bad input (arguments, files, a program or
 board that does not match), 3 no board, or it stopped answering (connection lost, a timeout, a
@@ -75,6 +78,8 @@ DROP_AGREE = 0.95
 PARADOX_RECALL = 0.95
 PARADOX_FALSE = 0.05
 PATTERN_AGREE = 0.9
+TONE_WINDOW_MS = 60000   # resting tone: the first minute after zeroing, the last minute
+TONE_TOL = 0.5           # cmH2O (issue 11)
 
 
 def add_arguments(p):
@@ -128,6 +133,7 @@ class Truth:
         self.drops = []      # host_tools.sim.truth.Drop per drop or push step
         self.episodes = []   # host_tools.sim.truth.Episode per tension episode
         self.floor = {}      # t_ms -> the floor's own pressure above the person's resting tone
+        self.tone = {}       # t_ms -> the floor's own pressure, resting tone included
         self.drift = {}      # t_ms -> the probe's drift (warming, leak), cmH2O
 
     def to_json(self):
@@ -282,6 +288,7 @@ def _session(dev, args, sampler):
             for _ in range(BATCH):
                 p, a = sampler.sample(t)
                 truth.floor[t] = gain * (person.muscle - person.basal)
+                truth.tone[t] = gain * person.muscle
                 # the probe's slow drift (warming, leak): it moves the device's zero
                 truth.drift[t] = sampler.thermal - sampler._leak * t
                 pc = int(round((p if p is not None else rest) * 100))
@@ -359,7 +366,37 @@ def evaluate(tl, events, truth):
               % (len(faults), ": " + ", ".join(str(f.get("kind")) for f in faults)
                  if faults else ""))
     _summary(res, tl, events)
+    _rest_tone(res, tl, events, truth)
     return res
+
+
+def _mean_tone(truth, t0, t1):
+    xs = [truth.tone[t] for t in range(_sample_t(t0), t1, PERIOD_MS) if t in truth.tone]
+    return sum(xs) / len(xs) if xs else None
+
+
+def _rest_tone(res, tl, events, truth):
+    sm = [e for e in events if e.get("type") == "summary"]
+    got = sm[-1].get("rest_tone_change_cmH2O") if sm else None
+    zero = [e for e in events if e.get("type") == "zero"]
+    if got is None:
+        res.skip("rest-tone", "the summary gives no resting-tone change")
+        return
+    if not zero or tl.total_ms - zero[0]["t_ms"] < 2 * TONE_WINDOW_MS:
+        res.check("rest-tone", False, "a resting-tone change of %s without two minutes after "
+                  "a zero to measure it in" % got)
+        return
+    z = zero[0]["t_ms"]
+    first = _mean_tone(truth, z, z + TONE_WINDOW_MS)
+    last = _mean_tone(truth, tl.total_ms - TONE_WINDOW_MS, tl.total_ms)
+    if first is None or last is None:
+        res.check("rest-tone", False, "no truth to compare the resting-tone change %s with"
+                  % got)
+        return
+    want = last - first
+    res.check("rest-tone", abs(got - want) <= TONE_TOL,
+              "device %+.2f cmH2O, truth %+.2f (the floor's own, last minute minus the first "
+              "after zeroing; limit +-%.1f)" % (got, want, TONE_TOL))
 
 
 def _phases(res, tl, events):
