@@ -181,12 +181,23 @@ class Trace:
         for r in reps:
             if r.relax_ms >= 0:
                 relaxed += 1
+        drops = s.drops.drops
+        let_go = 0
+        for d in drops:
+            if d.response() == "let_go":
+                let_go += 1
+        extra = ""
+        if drops:
+            extra += ", %d drop/push steps, %d let go" % (len(drops), let_go)
+        if s.tension.episodes:
+            extra += ", %d tension episodes" % len(s.tension.episodes)
         return ("%d samples over %s s, persona %s (seed %d): MVC %s cmH2O, rest %s, %d reps, "
-                "%d relaxed, %d coughs" % (self.samples, fixed(self.timeline.total_ms // 100, 1),
-                                           self.params.get("name", "custom"), self.seed,
-                                           fixed(scaled(v["mvc"], 10), 1),
-                                           fixed(scaled(v["rest"], 10), 1), len(reps), relaxed,
-                                           len(s.person.coughs)))
+                "%d relaxed%s, %d coughs" % (self.samples,
+                                             fixed(self.timeline.total_ms // 100, 1),
+                                             self.params.get("name", "custom"), self.seed,
+                                             fixed(scaled(v["mvc"], 10), 1),
+                                             fixed(scaled(v["rest"], 10), 1), len(reps),
+                                             relaxed, extra, len(s.person.coughs)))
 
 
 def simulate(timeline, persona, seed, rate_hz=50, jitter_ms=0, sensor=None, abdominal=True,
