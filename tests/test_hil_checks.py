@@ -46,6 +46,7 @@ def kegel_run():
         r = Rep(tl.start_ms[s], M_SQUEEZE, s, i)
         r.peak = 20.0
         r.relax_ms = 500
+        r.onset = 400
         truth.reps.append(r)
         events.append({"t_ms": tl.start_ms[s + 1] + 3000, "type": "rep", "index": i + 1,
                        "step": s, "peak_cmH2O": 30.0, "target_cmH2O": 18.0, "achieved": True,
@@ -119,6 +120,34 @@ def test_peaks_are_compared_in_the_engines_hold_window():
     for t in range(r.start, end + hil.HOLD_LAG_MS, hil.PERIOD_MS):
         truth.floor[t] = 14.0           # in the window the floor only reached 14: 6 off
     assert "peaks" in {x[0] for x in hil.evaluate(tl, events, truth).failed}
+
+
+def test_reps_answered_after_the_hold_window_are_not_held_against_the_device():
+    tl, events, truth = kegel_run()
+    truth.reps[1].onset = tl.dur_ms[truth.reps[1].step] + hil.HOLD_LAG_MS + 200
+    truth.reps[1].peak = 2.0                   # the squeeze came in the next rep's window
+    res = hil.evaluate(tl, events, truth)
+    assert not res.failed, res.table()
+    assert "1 reps answered after the hold window" in dict(
+        (n, d) for n, _, d in res.rows)["peaks"]
+    truth.reps[1].onset = 400                  # answered in time: now the peak is wrong
+    assert {"peaks", "scoring"} <= {x[0] for x in hil.evaluate(tl, events, truth).failed}
+    for r in truth.reps:                       # nobody answered in time: nothing to compare
+        r.onset = -1
+    res = hil.evaluate(tl, events, truth)
+    assert rows(res)["peaks"] == "SKIP" and rows(res)["scoring"] == "SKIP"
+
+
+def test_bearing_down_is_not_compared_for_peaks_but_must_not_be_rewarded():
+    tl, events, truth = kegel_run()
+    r = truth.reps[0]
+    r.bore = True                              # bore down: the probe saw the abdomen
+    r.peak = 3.0                               # the floor itself barely moved
+    res = hil.evaluate(tl, events, truth)
+    assert rows(res)["peaks"] == "PASS"        # the device's peak holds the push: not compared
+    assert rows(res)["scoring"] == "FAIL"      # but scored achieved: rewarding bearing down
+    [e for e in events if e["type"] == "rep"][0]["achieved"] = False
+    assert not hil.evaluate(tl, events, truth).failed
 
 
 def test_hold_lag_is_the_engines():

@@ -15,7 +15,9 @@ compared nothing; one whose subject the program or the person does not have is S
   reps         one rep event per contraction step (the simulator's truth)
   peaks        device peak above its zero within max(3 cmH2O, 15 %) of the true squeeze peak in
                the engine's hold window (the step plus HOLD_LAG_MS: the floor keeps rising after
-               a 1 s flick while a late person has not yet seen the release cue)
+               a 1 s flick while a late person has not yet seen the release cue). Reps the
+               person began to answer only after that window are not compared (peaks, scoring),
+               nor reps with a cough or bearing down in the truth (peaks, relax)
   scoring      no rep scored achieved whose true peak in the hold window fell 1 cmH2O short of
                the target (an unattempted rep counts by where the floor really was: a
                non-relaxer's leftover tension can hold it over the target)
@@ -448,11 +450,12 @@ def _reps(res, tl, events, truth):
     worst_relax = 0
     n_relax = 0
     bad_relax = []
+    late = 0
+    unclean = 0
     for e in reps:
         tr = by_step.get(e.get("step"))
         if tr is None:
             continue
-        n_scored += 1
         zt = 0
         for z in zero:      # the zero in force when the rep was scored
             if z["t_ms"] <= e["t_ms"] and z.get("baseline_cmH2O") is not None:
@@ -463,7 +466,24 @@ def _reps(res, tl, events, truth):
         peak = e.get("peak_cmH2O")
         target = e.get("target_cmH2O")
         true_peak = _true_peak(tl, tr, truth.floor)
-        if base is not None and peak is not None and not tr.missed:
+        # a cough or bearing down reaches the probe on top of the floor: such a rep's peak and
+        # relax time are the artifact's too (scoring still counts: it must not be rewarded)
+        clean = not (tr.cough or tr.bear or tr.bore)
+        if not clean:
+            unclean += 1
+        if clean and e.get("relax_ms") is not None and tr.relax_ms >= 0:
+            d = abs(e["relax_ms"] - tr.relax_ms)
+            n_relax += 1
+            worst_relax = max(worst_relax, d)
+            if d > RELAX_TOL_MS:
+                bad_relax.append(e.get("index"))
+        if tr.onset < 0 or tr.onset > tl.dur_ms[tr.step] + HOLD_LAG_MS:
+            # answered after the hold window (a late person on 1 s flicks): the squeeze falls
+            # in the next rep's window, so this rep's peak is not the device's to judge
+            late += 1
+            continue
+        n_scored += 1
+        if clean and base is not None and peak is not None and not tr.missed:
             err = abs((peak - base) - (true_peak + moved))
             n_peak += 1
             worst_peak = max(worst_peak, err)
@@ -474,21 +494,23 @@ def _reps(res, tl, events, truth):
         if (e.get("achieved") and base is not None and target is not None
                 and true_peak + moved < target - base - 1.0):
             false_ok.append(e.get("index"))
-        if e.get("relax_ms") is not None and tr.relax_ms >= 0:
-            d = abs(e["relax_ms"] - tr.relax_ms)
-            n_relax += 1
-            worst_relax = max(worst_relax, d)
-            if d > RELAX_TOL_MS:
-                bad_relax.append(e.get("index"))
-    res.check("peaks", n_peak > 0 and not bad_peaks,
-              "%d reps compared, worst %.2f cmH2O off%s" % (
-                  n_peak, worst_peak, "; off: reps %s" % bad_peaks if bad_peaks else
-                  ("" if base is not None else "; no zero event")))
-    res.check("scoring", n_scored > 0 and not false_ok,
-              "%d reps compared: %d achieved by the device, %d attempted by the person%s"
-              % (n_scored, sum(1 for e in reps if e.get("achieved")),
-                 sum(1 for r in truth.reps if not r.missed),
-                 "; wrongly achieved: reps %s" % false_ok if false_ok else ""))
+    late_note = ("; %d reps answered after the hold window not compared" % late) if late else ""
+    if unclean:
+        late_note += "; %d with a cough or bearing down: peak and relax not compared" % unclean
+    if late and n_scored == 0:
+        for name in ("peaks", "scoring"):
+            res.skip(name, "the person answered every cue after the engine's hold window (step "
+                     "+ %d ms)" % HOLD_LAG_MS)
+    else:
+        res.check("peaks", n_peak > 0 and not bad_peaks,
+                  "%d reps compared, worst %.2f cmH2O off%s%s" % (
+                      n_peak, worst_peak, "; off: reps %s" % bad_peaks if bad_peaks else
+                      ("" if base is not None else "; no zero event"), late_note))
+        res.check("scoring", n_scored > 0 and not false_ok,
+                  "%d reps compared: %d achieved by the device, %d attempted by the person%s%s"
+                  % (n_scored, sum(1 for e in reps if e.get("achieved")),
+                     sum(1 for r in truth.reps if not r.missed),
+                     "; wrongly achieved: reps %s" % false_ok if false_ok else "", late_note))
     relaxed = sum(1 for r in truth.reps if r.relax_ms >= 0)
     if relaxed == 0:
         res.skip("relax", "the person never relaxed (truth); %d device relax times not "
