@@ -416,10 +416,11 @@ def _phases(res, tl, events):
 
 def _true_peak(tl, r, floor):
     """The floor's highest own pressure (above resting tone) in the engine's hold window."""
-    end = tl.start_ms[r.step] + tl.dur_ms[r.step] + HOLD_LAG_MS if 0 <= r.step < tl.n else -1
-    if end < 0 or not floor:
+    if not (0 <= r.step < tl.n) or not floor:
         return r.peak
-    t = _sample_t(r.start)
+    # from the step's start as the board began it (the person saw it up to a batch later)
+    t = tl.start_ms[r.step]
+    end = t + tl.dur_ms[r.step] + HOLD_LAG_MS
     best = None
     while t < end:
         x = floor.get(t)
