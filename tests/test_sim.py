@@ -867,3 +867,22 @@ def test_person_in_the_loop_streams_tension_episodes():
                                                                 for n in sorted(eps)]
     samples = [v for _, ch, v in seen if ch == "truth"]
     assert max(v[0] for v in samples) > s.values["tone_rest"] - s.values["tone_ease"] + 2.5
+
+
+def test_vboard_truth_reader_keeps_the_last_drop_and_episode_records(tmp_path):
+    from host_tools.vboard import session as vs
+    rec = tmp_path / "outputs.jsonl"
+    rows = [{"t_ms": 9000, "ch": "truth.drop", "v": {"n": 1, "start_ms": 5000, "end_ms": None}},
+            {"t_ms": 10000, "ch": "truth.drop", "v": {"n": 1, "start_ms": 5000, "end_ms": 10000}},
+            {"t_ms": 20000, "ch": "truth.drop", "v": {"n": 2, "start_ms": 15000, "end_ms": None}},
+            {"t_ms": 30000, "ch": "truth.tension", "v": {"n": 1, "start_ms": 30000,
+                                                         "end_ms": None}},
+            {"t_ms": 50000, "ch": "truth.tension", "v": {"n": 1, "start_ms": 30000,
+                                                         "end_ms": 49000}}]
+    rec.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    t = vs.read_truth(rec, wait_s=0)
+    assert [d["end_ms"] for d in t.drops] == [10000, None]
+    assert [e["end_ms"] for e in t.tension] == [49000]
+    # a program without reps lines up on its drop cues
+    events = [{"type": "phase", "t_ms": 3000 + 10000 * i, "muscle": "drop"} for i in range(2)]
+    assert vs.align(events, t) == 2000

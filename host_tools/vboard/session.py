@@ -160,14 +160,19 @@ def phases(events):
 
 def align(events, truth):
     """Board-clock ms of the session start: the offset that lines up most truth rep starts
-    with the engine's contraction phase starts."""
-    starts = [e["t_ms"] for e in events if e.get("type") == "phase"
-              and e["muscle"] in ("squeeze", "flick")]
+    with the engine's contraction phase starts (or, in a program without reps, the truth's
+    drop and push starts with the drop and push phase starts)."""
+    kinds = ("squeeze", "flick")
+    cued = truth.reps
+    if not cued and truth.drops:
+        kinds = ("drop", "push")
+        cued = truth.drops
+    starts = [e["t_ms"] for e in events if e.get("type") == "phase" and e["muscle"] in kinds]
     best = None
-    for r in truth.reps[:5]:
+    for r in cued[:5]:
         for s in starts[:5]:
             off = r["start_ms"] - s
-            n = sum(1 for q in truth.reps for p in starts
+            n = sum(1 for q in cued for p in starts
                     if abs(q["start_ms"] - off - p) <= TOL["align_ms"])
             if best is None or n > best[0]:
                 best = (n, off)
