@@ -145,48 +145,59 @@ def test_hil_personas(board, capsys, tmp_path, persona):
     rc, out, err = pacer(capsys, "test", "--port", board.port, "--board", "pico", "--program",
                          board.prog, "--persona", persona, "--seed", 3, "--json", res)
     assert rc == 0, out + err
-    checks = json.loads(res.read_text())["checks"]
-    assert len(checks) == 8 and all(c["pass"] for c in checks)
-    assert "all 8 checks passed" in out
+    result = json.loads(res.read_text())
+    checks = {c["check"]: c["result"] for c in result["checks"]}
+    # a squeeze program: the rep checks ran; drops and pushes are skipped, never passed
+    for name in ("phases", "reps", "peaks", "scoring", "alarms", "faults", "summary"):
+        assert checks[name] == "PASS", (name, out)
+    for name in ("drops", "drop-verdict", "paradoxical", "push-pattern", "tension"):
+        assert checks[name] == "SKIP", (name, out)
+    assert checks["relax"] == ("SKIP" if persona == "non-relaxer" else "PASS")
+    assert len(result["truth"]["reps"]) == 3
+    # "short" was on the board before the run: it stays, with no note
+    assert "stays on the board" not in out
+
+
+def test_hil_takes_a_pushed_program_off_again(board, capsys, tmp_path):
+    prog = tmp_path / "once.json"
+    prog.write_text(json.dumps(dict(SHORT, name="hil-once")))
+    rc, out, err = pacer(capsys, "test", "--port", board.port, "--program", prog)
+    assert rc == 0, out + err
+    with Device.connect(board.port) as dev:
+        kept = dev.send("programs show hil-once").get("ok")
+    # the firmware has no `programs delete` yet: then the output says the program stayed
+    assert not kept or "note: hil-once stays on the board" in out
 
 
 def test_hil_wrong_board_and_bad_program(board, capsys, tmp_path):
     rc, _, err = pacer(capsys, "test", "--port", board.port, "--board", "esp32")
-    assert rc == 1 and "not 'esp32'" in err and err.count("\n") == 1
+    assert rc == 2 and "not 'esp32'" in err and err.count("\n") == 1
     rc, _, err = pacer(capsys, "test", "--port", board.port, "--program", "nope")
-    assert rc == 1 and "no program 'nope'" in err
+    assert rc == 2 and "no program 'nope'" in err
+    rc, _, err = pacer(capsys, "test", "--port", "/dev/no-such-port")
+    assert rc == 3 and err.count("\n") == 1
     bad = tmp_path / "bad.json"
     bad.write_text('{"name": "bad", "blocks": []}')
     rc, _, err = pacer(capsys, "programs", "push", bad, "--port", board.port)
     assert rc == 1 and "blocks" in err and err.count("\n") == 1
+    rc, _, err = pacer(capsys, "test", "--port", board.port, "--program", bad)
+    assert rc == 2 and "blocks" in err and err.count("\n") == 1
 
 
-def test_hil_evaluate_catches_wrong_scoring():
-    """The checks fail on a board that scores wrongly (fed a doctored event list)."""
-    from host_tools.commands import test as hil
-    from host_tools.sim.truth import Rep
-    from pacer import program
-    tl = program.build(SHORT)
-    events = [{"t_ms": tl.start_ms[i], "type": "phase", "step": i} for i in range(tl.n)]
-    events.insert(1, {"t_ms": 1000, "type": "zero", "baseline_cmH2O": 10.0})
-    truth = []
-    for i, s in enumerate((1, 3, 5)):
-        r = Rep(tl.start_ms[s], 1, s, i)
-        r.peak = 20.0
-        r.relax_ms = 500
-        truth.append(r)
-        events.append({"t_ms": tl.start_ms[s + 1] + 3000, "type": "rep", "index": i + 1,
-                       "step": s, "peak_cmH2O": 30.0, "target_cmH2O": 18.0, "achieved": True,
-                       "relax_ms": 500})
-    events.append({"t_ms": tl.total_ms, "type": "summary", "completed": True, "reps": 3})
-    ok = hil.evaluate(tl, events, truth, {}, {}, program.is_rep)
-    assert not ok.failed, ok.table()
-    truth[1].missed = True                     # scored achieved, but never attempted
-    events[-2]["relax_ms"] = 2500              # relax time far off
-    events.append({"t_ms": 9000, "type": "alarm", "kind": "tension"})   # no tension in truth
-    events[3]["t_ms"] += 500                   # a late cue
-    bad = {r[0] for r in hil.evaluate(tl, events, truth, {}, {}, program.is_rep).failed}
-    assert bad == {"phases", "scoring", "relax", "alarms"}
+def test_hil_capture_holds_only_this_session(board, capsys, tmp_path):
+    out = tmp_path / "cap"
+    rc, so, err = pacer(capsys, "test", "--port", board.port, "--program", board.prog,
+                        "--out", out)
+    assert rc == 0, so + err
+    events = [json.loads(x) for x in (out / "hil-short-typical.jsonl").read_text().splitlines()]
+    assert events[0]["type"] == "host"
+    assert events[1]["type"] == "phase" and events[1]["step"] == 0
+    frames = list(csv.DictReader(open(out / "hil-short-typical.csv")))
+    # the first frame is from this session's start, not left over from the one before
+    assert frames and int(frames[0]["t_ms"]) < 1000
+    assert [int(f["t_ms"]) for f in frames] == sorted(int(f["t_ms"]) for f in frames)
+    # replayed, the capture is this session: its reps are there
+    assert sum(1 for e in events if e.get("type") == "rep") == 3
 
 
 def test_interrupted_flash_is_finished_by_a_rerun(tmp_path, capsys):

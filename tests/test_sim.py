@@ -527,12 +527,22 @@ def test_cli_bad_out_and_program_file(tmp_path):
 
 # -- the same source in the real MicroPython VM --
 
+# 30 s of letting go: rest (with tension episodes for the hypertonic case), a drop, two pushes.
+SHORT_PUSH = {"name": "short-push", "blocks": [
+    {"steps": [{"ms": 12000, "role": "baseline"}]},
+    {"reps": 2, "steps": [{"ms": 3000, "breath": "inhale"}, {"ms": 4000, "muscle": "push"},
+                          {"ms": 2000}]},
+    {"steps": [{"ms": 3000, "breath": "inhale", "muscle": "drop"}]}]}
+
 PARITY_CASES = [
-    ("typical", 11, {"jitter_ms": 3, "sensor": "mpx5010"}),
-    ("cougher", 5, {"sensor": "hx710b", "faults": [("disconnect", 4000, 500), ("stuck", 9000, 700),
-                                                   ("bus", 15000, 1000, 0.5)]}),
-    ("bearer-down", 2, {"rate_hz": 40, "sensor": "bmp280"}),
-    ("non-relaxer", 9, {"abdominal": False}),
+    ("short", "typical", 11, {"jitter_ms": 3, "sensor": "mpx5010"}),
+    ("short", "cougher", 5, {"sensor": "hx710b",
+                             "faults": [("disconnect", 4000, 500), ("stuck", 9000, 700),
+                                        ("bus", 15000, 1000, 0.5)]}),
+    ("short", "bearer-down", 2, {"rate_hz": 40, "sensor": "bmp280"}),
+    ("short", "non-relaxer", 9, {"abdominal": False}),
+    ("push", "hypertonic", 4, {"sensor": "mpx5010", "overrides": {"episode_per_min": 6.0}}),
+    ("push", "paradoxical", 6, {"sensor": "mprls"}),
 ]
 
 # This VM only garbage-collects when control returns to JavaScript, and the simulator makes a
@@ -542,11 +552,11 @@ import json
 import mpvm_host
 from pacer import program
 from sim import simulate
-tl = program.build(json.loads(open('/job/prog.json').read()))
-for persona, seed, kw in json.loads(open('/job/cases.json').read()):
+progs = json.loads(open('/job/prog.json').read())
+for prog, persona, seed, kw in json.loads(open('/job/cases.json').read()):
     if 'faults' in kw:
         kw['faults'] = [tuple(f) for f in kw['faults']]
-    tr = simulate(tl, persona, seed, **kw)
+    tr = simulate(program.build(progs[prog]), persona, seed, **kw)
     print('=== %s' % persona)
     n = 0
     for line in tr.lines():
@@ -559,13 +569,14 @@ for persona, seed, kw in json.loads(open('/job/cases.json').read()):
 
 
 def test_micropython_vm_gives_byte_identical_traces(mpvm):
-    files = {"/job/prog.json": json.dumps(SHORT), "/job/cases.json": json.dumps(PARITY_CASES)}
+    progs = {"short": SHORT, "push": SHORT_PUSH}
+    files = {"/job/prog.json": json.dumps(progs), "/job/cases.json": json.dumps(PARITY_CASES)}
     res = mpvm(_VM_CODE, heap=192 * 1024, dirs={"/simlib/sim": SIM_DIR}, path=["/simlib"],
                files=files)
     assert res.exc_type is None, res.traceback
     expect = []
-    for persona, seed, kw in PARITY_CASES:
-        tr = simulate(short(), persona, seed, **kw)
+    for prog, persona, seed, kw in PARITY_CASES:
+        tr = simulate(program.build(progs[prog]), persona, seed, **kw)
         expect.append("=== %s" % persona)
         expect.extend(tr.lines())
         expect.append(tr.truth_json())
@@ -573,3 +584,305 @@ def test_micropython_vm_gives_byte_identical_traces(mpvm):
     got = res.stdout.replace("\r\n", "\n")
     assert got.count("\n") == expected.count("\n")
     assert got == expected
+
+
+# -- letting go: drop and push steps, resting tone, tension episodes --
+
+# A push program as the engine's built-in "push" is described (baseline, paced rest breaths,
+# inhale + 10 s push + rest, closing baseline), kept here so these tests do not depend on the
+# built-in's exact steps.
+PUSH = {"name": "push-test", "blocks": [
+    {"steps": [{"s": 30, "role": "baseline"}]},
+    {"reps": 3, "steps": [{"s": 4, "breath": "inhale"}, {"s": 6, "breath": "exhale"}]},
+    {"reps": 5, "sets": 2, "set_rest_s": 30,
+     "steps": [{"s": 4, "breath": "inhale"}, {"s": 10, "muscle": "push"},
+               {"s": 4, "breath": "exhale"}, {"s": 6}]},
+    {"steps": [{"s": 30, "role": "baseline"}]}]}
+DROP_KEYS = {"step", "kind", "start_ms", "end_ms", "onset_ms", "rest_cmH2O", "floor_cmH2O",
+             "push_cmH2O", "response", "pattern", "cough"}
+
+
+@functools.cache
+def run_spec(name, persona, seed=1):
+    tr = simulate(program.build(PUSH) if name == "push" else builtin.load(name), persona, seed)
+    rows = list(tr)
+    return rows, json.loads(tr.truth_json())
+
+
+def test_new_personas_are_listed():
+    for name in ("relaxer", "hypertonic", "paradoxical", "weak-pusher"):
+        assert name in personas.NAMES
+
+
+@pytest.mark.parametrize("persona,lo,hi", [("typical", -4.1, -2.3), ("relaxer", -5.1, -2.8),
+                                           ("hypertonic", -2.6, -1.3)])
+def test_drops_let_go_by_the_persona_drop(persona, lo, hi):
+    _, truth = run_spec("reverse-kegel", persona)
+    drops = truth["drops"]
+    assert len(drops) == 20 and all(set(d) == DROP_KEYS for d in drops)
+    assert [d["kind"] for d in drops] == ["drop"] * 20
+    for d in drops:
+        assert d["response"] == "let_go" and lo <= d["floor_cmH2O"] <= hi, d
+        assert 200 <= d["onset_ms"] <= 800 and d["push_cmH2O"] is None and d["pattern"] is None
+        assert d["end_ms"] - d["start_ms"] == 5000
+
+
+def test_paradoxical_person_tightens_on_drops_and_pushes():
+    _, truth = run_spec("reverse-kegel", "paradoxical")
+    assert all(d["response"] == "tightened" and d["floor_cmH2O"] >= 2.0 for d in truth["drops"])
+    _, truth = run_spec("push", "paradoxical")
+    pushes = truth["drops"]
+    assert len(pushes) == 10
+    for d in pushes:
+        assert d["kind"] == "push" and d["pattern"] == "paradoxical"
+        assert d["push_cmH2O"] >= 10.0   # type I: an adequate push, the floor tightens
+
+
+def test_push_patterns_follow_their_definitions():
+    seen = set()
+    for persona in ("typical", "relaxer", "weak-pusher", "hypertonic", "paradoxical",
+                    "non-relaxer"):
+        _, truth = run_spec("push", persona)
+        for d in truth["drops"]:
+            f, p, rest = d["floor_cmH2O"], d["push_cmH2O"], d["rest_cmH2O"]
+            want = ("paradoxical" if f >= 2.0 else "weak_push" if p < 10.0
+                    else "coordinated" if f <= -0.2 * rest else "incomplete")
+            assert d["pattern"] == want, (persona, d)
+            seen.add(want)
+    assert seen == {"paradoxical", "weak_push", "coordinated", "incomplete"}
+
+
+def test_persona_push_strengths():
+    _, weak = run_spec("push", "weak-pusher")
+    assert all(2.0 <= d["push_cmH2O"] <= 6.0 and d["response"] == "let_go"
+               for d in weak["drops"])
+    _, typ = run_spec("push", "typical")
+    assert all(d["push_cmH2O"] >= 10.0 and d["response"] == "let_go" for d in typ["drops"])
+    _, rel = run_spec("push", "relaxer")
+    assert all(d["pattern"] == "coordinated" for d in rel["drops"])
+
+
+def test_push_raises_both_channels_and_the_floor_truth_excludes_it():
+    rows, truth = run_spec("push", "relaxer")
+    d = truth["drops"][0]
+    s = d["start_ms"]
+    before = [r for r in rows if s - 2000 <= r[0] < s]
+    during = [r for r in rows if s + 3000 <= r[0] < s + 10000]
+    abd = mean([r[2] for r in during]) - mean([r[2] for r in before])
+    pel = mean([r[1] for r in during]) - mean([r[1] for r in before])
+    assert abd > 0.8 * d["push_cmH2O"]
+    # the probe sees iap_tx of the push, less the floor letting go
+    tx = truth["person"]["iap_tx"]
+    assert abs(pel - (tx * abd + d["floor_cmH2O"])) < 1.5
+
+
+def test_drop_floor_is_the_mean_of_the_floor_over_the_window():
+    # Recomputed from the sampler's own state: a bug in the window or the reference shows.
+    tl = builtin.load("reverse-kegel")
+    s = Sampler("hypertonic", 2, timeline=tl)
+    gain = s.values["gain"]
+    floor = {}
+    t = 0
+    while t < 60000:
+        s.sample(t)
+        floor[t] = gain * s.person.muscle
+        t += 10
+    d = s.drops.drops[1]
+    ref = floor[d.start - 10]
+    window = [floor[x] - ref for x in range(d.start + 1000, d.end, 10)]
+    assert abs(d.floor() - mean(window)) < 0.05
+    assert abs(d.rest - (s.values["rest"] + ref)) < 0.05
+
+
+def test_hypertonic_rest_tone_eases_and_tension_episodes_come_and_go():
+    _, truth = run_spec("relax", "hypertonic")
+    p = truth["person"]
+    assert 3.0 <= p["tone_rest"] <= 6.0 and 1.0 <= p["tone_ease"] <= 3.0
+    minutes = truth["floor_per_min_cmH2O"]
+    assert len(minutes) >= 19
+    assert abs(minutes[0] - p["tone_rest"]) < 0.3     # no episode in the first minute (seed 1)
+    eased = p["tone_rest"] - min(minutes)
+    assert p["tone_ease"] - 0.3 <= eased <= p["tone_ease"] + 0.3
+    eps = truth["tension"]
+    assert 4 <= len(eps) <= 12      # about one per 2-4 minutes over 20 minutes
+    for e in eps:
+        assert 8000 <= e["end_ms"] - e["start_ms"] <= 40000
+        assert 3.0 <= e["peak_cmH2O"] <= 6.0
+    gaps = [b["start_ms"] - a["end_ms"] for a, b in zip(eps, eps[1:])]
+    assert min(gaps) > 30000
+
+
+def test_other_personas_have_no_tension_episodes_or_resting_tone():
+    _, truth = run_spec("relax", "typical")
+    assert truth["tension"] == []
+    assert max(truth["floor_per_min_cmH2O"]) < 0.05
+
+
+def test_a_warming_probe_can_be_asked_for():
+    # docs/simulator.md: thermal=5.5, thermal_tau_s=50 gives +5 cmH2O over the first 2 minutes.
+    tr = simulate(program.build(REST_6MIN), "typical", 1, overrides={"thermal": 5.5,
+                                                                     "thermal_tau_s": 50.0})
+    off = {t: p - true for t, p, _, true, _, _, _ in tr}
+    assert 4.8 <= off[120000] - off[0] <= 5.2
+    assert off[300000] - off[120000] < 0.6
+
+
+def test_letting_go_parameters_are_checked():
+    with pytest.raises(personas.PersonaError, match="push_mode"):
+        personas.get("typical", {"push_mode": "maybe"})
+    with pytest.raises(personas.PersonaError, match="drop_mode"):
+        personas.get("typical", {"drop_mode": "maybe"})
+
+
+# -- the person in the loop: vibration and colour of the new cues --
+
+FULL, SOFT = 60000, 27000   # duties: soft cues play at about 45 % of full
+
+
+def _play(w, s, t0, pattern, duty):
+    """Drive the watcher as the board does at 50 Hz: a pattern in 10 ms units, on/off from on."""
+    on = False
+    t = t0
+    while True:
+        e = (t - t0) // 10
+        state = None
+        for i, u in enumerate(pattern):
+            e -= u
+            if e < 0:
+                state = i % 2 == 0
+                break
+        if state is None:
+            if on:
+                w.see(t, "motor", 0)
+            return t
+        if state != on:
+            w.see(t, "motor", duty if state else 0)
+            on = state
+        w.poll(t)
+        s.sample(t)
+        t += 20
+
+
+def _idle(w, s, t0, t1):
+    for t in range(t0, t1, 20):
+        w.poll(t)
+        s.sample(t)
+    return t1
+
+
+def _pattern_pulses(pattern, soft=False):
+    out, t, on = [], 0, True
+    for u in pattern:
+        if on:
+            out.append((t, -(-u * 10 // 20) * 20, soft))
+        t += u * 10
+        on = not on
+    return out
+
+
+NEW_PATTERNS = {"contract": (25,), "release": (8, 8, 8), "drop": (6, 6, 6, 6, 6),
+                "reached": (4,), "done": (20, 10, 20), "fault": (30, 10, 5),
+                "push": (10, 10, 10, 10, 10, 10, 10), "nudge": (15, 20, 15), "inhale": (12,),
+                "exhale": (6, 6, 6), "hold": (4, 6, 4, 6, 4), "dropped": (4, 8, 4)}
+
+
+def test_watcher_reads_the_full_and_soft_patterns():
+    from host_tools.sim.watch import burst_breath, burst_muscle
+    from pacer.program import B_EXHALE, B_HOLD, B_INHALE, M_DROP, M_PUSH, M_REST
+    full = {k: burst_muscle(_pattern_pulses(v)) for k, v in NEW_PATTERNS.items()}
+    assert full["contract"] == M_SQUEEZE and full["release"] == M_RELEASE
+    assert full["drop"] == M_DROP and full["done"] == M_REST and full["push"] == M_PUSH
+    assert full["reached"] == M_SQUEEZE and full["fault"] == M_SQUEEZE
+    soft = {k: burst_muscle(_pattern_pulses(v, True)) for k, v in NEW_PATTERNS.items()}
+    # soft bursts are never muscle cues, except the nudge: "let go"
+    assert soft.pop("nudge") == M_RELEASE
+    assert set(soft.values()) == {-1}
+    breath = {k: burst_breath(_pattern_pulses(v, True)) for k, v in NEW_PATTERNS.items()}
+    assert (breath["inhale"], breath["exhale"], breath["hold"]) == (B_INHALE, B_EXHALE, B_HOLD)
+    for k in ("dropped", "nudge", "push", "release", "contract"):
+        assert breath[k] == -1, k
+    assert burst_breath(_pattern_pulses(NEW_PATTERNS["inhale"])) == -1   # full: not a breath
+
+
+def test_pixel_push_colour_reads_as_push():
+    from host_tools.sim.watch import colour_muscle
+    from pacer.program import M_DROP, M_PUSH
+    def dim(c, level):
+        return sum((((c >> sh) & 0xFF) * level // 255) << sh for sh in (16, 8, 0))
+
+    for level in (40, 120, 255):
+        assert colour_muscle(dim(0xFF00C0, level)) == M_PUSH
+        assert colour_muscle(dim(0x8000FF, level)) == M_DROP
+
+
+def test_person_in_the_loop_pushes_on_the_push_pattern_and_ignores_soft_cues():
+    from host_tools.sim.watch import Watcher
+    from pacer.program import B_INHALE, M_PUSH
+    s = Sampler("relaxer", 3)
+    seen = []
+    w = Watcher(s, lambda t, ch, v: seen.append((t, ch, v)), has_led=False)
+    t = _idle(w, s, 0, 1000)
+    t = _play(w, s, t, (12,), FULL)                      # the self-test buzz: full strength
+    t = _idle(w, s, t, 3000)
+    # soft cues: inhale, the dropped confirmation, a hold: no muscle change
+    t = _play(w, s, t, NEW_PATTERNS["inhale"], SOFT)
+    t = _idle(w, s, t, 4000)
+    t = _play(w, s, t, NEW_PATTERNS["dropped"], SOFT)
+    t = _idle(w, s, t, 5000)
+    cues = [v for _, ch, v in seen if ch == "person.cue"]
+    assert cues == [{"shown_ms": 3000, "muscle": None, "breath": "inhale"}]
+    assert s.person.breath_cue == B_INHALE and w.muscle == 0
+    # the push pattern: the person pushes and the floor lets go
+    abd0 = s.sample(t)[1]
+    t = _play(w, s, t, NEW_PATTERNS["push"], FULL)
+    t = _idle(w, s, t, 12000)
+    assert w.muscle == M_PUSH and s.person.muscle_cue == M_PUSH
+    abd = s.sample(t)[1]
+    assert abd - abd0 > 10.0
+    assert s.person.muscle < -2.0
+    # the soft tension nudge means "let go": release
+    t = _play(w, s, t, NEW_PATTERNS["nudge"], SOFT)
+    t = _idle(w, s, t, 14000)
+    assert s.person.muscle_cue == M_RELEASE
+    _idle(w, s, t, 15000)
+    drops = [v for _, ch, v in seen if ch == "truth.drop"]
+    assert drops and drops[-1]["kind"] == "push" and drops[-1]["end_ms"] is not None
+    assert drops[-1]["pattern"] == "coordinated" and drops[-1]["response"] == "let_go"
+
+
+def test_person_in_the_loop_streams_tension_episodes():
+    from host_tools.sim.watch import Watcher
+    s = Sampler("hypertonic", 1, overrides={"episode_per_min": 2.0})
+    seen = []
+    w = Watcher(s, lambda t, ch, v: seen.append((t, ch, v)))
+    _idle(w, s, 0, 240000)
+    eps = {}
+    for _, ch, v in seen:
+        if ch == "truth.tension":
+            eps[v["n"]] = v
+    assert len(eps) >= 2
+    done = [e for e in eps.values() if e["end_ms"] is not None]
+    assert done and all(e["peak_cmH2O"] >= 3.0 for e in done)
+    assert [e.start for e in s.tension.episodes][:len(eps)] == [eps[n]["start_ms"]
+                                                                for n in sorted(eps)]
+    samples = [v for _, ch, v in seen if ch == "truth"]
+    assert max(v[0] for v in samples) > s.values["tone_rest"] - s.values["tone_ease"] + 2.5
+
+
+def test_vboard_truth_reader_keeps_the_last_drop_and_episode_records(tmp_path):
+    from host_tools.vboard import session as vs
+    rec = tmp_path / "outputs.jsonl"
+    rows = [{"t_ms": 9000, "ch": "truth.drop", "v": {"n": 1, "start_ms": 5000, "end_ms": None}},
+            {"t_ms": 10000, "ch": "truth.drop", "v": {"n": 1, "start_ms": 5000, "end_ms": 10000}},
+            {"t_ms": 20000, "ch": "truth.drop", "v": {"n": 2, "start_ms": 15000, "end_ms": None}},
+            {"t_ms": 30000, "ch": "truth.tension", "v": {"n": 1, "start_ms": 30000,
+                                                         "end_ms": None}},
+            {"t_ms": 50000, "ch": "truth.tension", "v": {"n": 1, "start_ms": 30000,
+                                                         "end_ms": 49000}}]
+    rec.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    t = vs.read_truth(rec, wait_s=0)
+    assert [d["end_ms"] for d in t.drops] == [10000, None]
+    assert [e["end_ms"] for e in t.tension] == [49000]
+    # a program without reps lines up on its drop cues
+    events = [{"type": "phase", "t_ms": 3000 + 10000 * i, "muscle": "drop"} for i in range(2)]
+    assert vs.align(events, t) == 2000

@@ -35,7 +35,8 @@ def add_arguments(parser):
                              "samples a bus fault loses, default 1); may be repeated")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a persona parameter: a number, LO..HI for a band, or "
-                             "posture=supine|sitting|standing; may be repeated")
+                             "posture=supine|sitting|standing, drop_mode=let_go|tighten, "
+                             "push_mode=let_go|tighten|incomplete; may be repeated")
     parser.add_argument("--personas", action="store_true", help="list the personas and exit")
 
 
@@ -75,7 +76,7 @@ def _overrides(items):
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise CliError("--set %s: use KEY=VALUE, e.g. --set mvc=30 or --set mvc=20..30" % item)
-        if key == "posture":
+        if key in ("posture", "drop_mode", "push_mode"):
             out[key] = value
         elif ".." in value:
             lo, _, hi = value.partition("..")

@@ -13,6 +13,8 @@ from pacer.program import (
     M_DROP,
     M_FLICK,
     M_MAX,
+    M_PUSH,
+    M_REST,
     MUSCLES,
     is_contraction,
     is_rep,
@@ -33,6 +35,13 @@ _FREE_INHALE = 0.4
 _CUED_BREATH_S = 4.0
 _COUGH_MS = (250, 450)
 _COUGH_PEAK = 0.2
+# An incomplete push lets the floor fall by only this share of the person's drop.
+_INCOMPLETE = 0.25
+# Tension episodes build up and ease off slowly, unlike a cued squeeze (cmH2O/s, assumed).
+_EPISODE_RISE = 1.5
+_EPISODE_FALL = 0.75
+# Resting tone eases by tone_ease over this long at rest.
+_EASE_S = 1200.0
 # Table lookups instead of calls in the per-tick path: calls are slow in MicroPython.
 _CONTRACTION = tuple([is_contraction(m) for m in range(len(MUSCLES))])
 _REP = tuple([is_rep(m) for m in range(len(MUSCLES))])
@@ -44,7 +53,7 @@ def _k(tau_s):
 
 
 class Person:
-    def __init__(self, values, rng, events, breath_rng=None):
+    def __init__(self, values, rng, events, breath_rng=None, relax_rng=None):
         self.v = values
         self.rng = rng
         self.events = events
@@ -60,6 +69,24 @@ class Person:
         self._drop = v["drop"]
         self._breath_iap = v["breath_iap"]
         self._free_step = v["breath_rate"] / 60.0 * _DT
+        # Letting go: drop and push steps, resting tone and tension episodes draw from their own
+        # stream, so people who never see those cues keep every other draw unchanged.
+        self.relax_rng = relax_rng or rng
+        self._tighten = v["tighten"] * v["mvc"]
+        self.shift = 0.0             # floor aim on a drop or push step, relative to rest
+        self.pushing = False
+        self.push_amp = 0.0
+        self.push_iap = 0.0          # abdominal pressure of a cued push
+        self.basal = v["tone_rest"]  # resting floor tension (hypertonic), eases at rest
+        self._basal_min = v["tone_rest"] - v["tone_ease"]
+        self._ease = v["tone_ease"] * _DT / _EASE_S
+        self.ep = 0.0                # floor tension of a spontaneous episode, cmH2O
+        self.ep_aim = 0.0
+        self.ep_until = -1           # when the floor starts to ease back down
+        self.episodes = []           # [start_ms, ease_ms] of every tension episode
+        self._ep_rise = _EPISODE_RISE * _DT
+        self._ep_fall = _EPISODE_FALL * _DT
+        self._next_ep = self._episode_gap(0)
         self.breath_rng = breath_rng  # latencies of breath-only cues (None: rng)
         self.pending = []            # perceived-later cues: [t_react, breath, muscle, serial, dur]
         self.breath_cue = B_FREE
@@ -92,6 +119,12 @@ class Person:
         # Jittered rather than exponential gaps: an exponential draw needs log().
         return t + int(60000.0 / per_min * self.events.uniform(0.2, 1.8))
 
+    def _episode_gap(self, t):
+        per_min = self.v["episode_per_min"]
+        if per_min <= 0:
+            return -1
+        return t + int(60000.0 / per_min * self.relax_rng.uniform(0.5, 1.5))
+
     def cue(self, t, breath, muscle, serial, dur_ms):
         """A cue change shown at t; the person acts on it after their latency. breath None keeps
         the current breathing, muscle None changes only the breathing."""
@@ -112,11 +145,28 @@ class Person:
         if breath is None:
             breath = self.breath_cue
         if is_contraction(self.muscle_cue) and not is_contraction(muscle):
-            self.tone = max(self.tone, self.v["residual"] * self.muscle)
+            self.tone = max(self.tone, self.v["residual"] * (self.muscle - self.basal))
         self._breath_cue(breath, dur_ms)
         self.muscle_cue = muscle
         self.missed = False
         self.bearing = False
+        self.pushing = False
+        if muscle != M_REST and self.ep_until >= 0:
+            self.ep_until = -1       # a new cue takes the person's attention: the episode eases
+            self.ep_aim = 0.0
+            self.episodes[-1][1] = when
+        if muscle == M_DROP:
+            self.shift = self._tighten if self.v["drop_mode"] == "tighten" else -self._drop
+        elif muscle == M_PUSH:
+            mode = self.v["push_mode"]
+            if mode == "tighten":
+                self.shift = self._tighten
+            elif mode == "incomplete":
+                self.shift = -self._drop * _INCOMPLETE
+            else:
+                self.shift = -self._drop
+            self.pushing = True
+            self.push_amp = self.relax_rng.band(self.v["push_amp"])
         if muscle == M_MAX:
             self.effort = self.v["max_effort"]
         elif is_contraction(muscle):
@@ -138,19 +188,43 @@ class Person:
     def tick(self, t):
         while self.pending and self.pending[0][0] <= t:
             self._react(self.pending.pop(0))
+        if self._next_ep >= 0 or self.ep:
+            self._episode(t)
         self._muscle()
         self._breath()
         self._artifacts(t)
 
+    def _episode(self, t):
+        if self._next_ep >= 0 and t >= self._next_ep and self.muscle_cue == M_REST:
+            # Only during a rest step: long relaxation is where tension creeps back in.
+            self.ep_aim = self.relax_rng.band(self.v["episode_amp"])
+            self.ep_until = t + int(1000.0 * self.relax_rng.band(self.v["episode_s"]))
+            self.episodes.append([t, self.ep_until])
+            self._next_ep = self._episode_gap(self.ep_until)
+        if self.ep_until >= 0 and t >= self.ep_until:
+            self.ep_until = -1
+            self.ep_aim = 0.0
+        ep = self.ep
+        if ep < self.ep_aim:
+            ep += self._ep_rise
+            if ep > self.ep_aim:
+                ep = self.ep_aim
+        elif ep > self.ep_aim:
+            ep -= self._ep_fall
+            if ep < self.ep_aim:
+                ep = self.ep_aim
+        self.ep = ep
+
     def _muscle(self):
         m = self.muscle_cue
-        tone = self.tone
+        # The floor's resting level: residual tension after squeezes, resting tone, episodes.
+        tone = self.basal + self.tone + self.ep
         if _CONTRACTION[m]:
             target = self.effort * self.mvc * (1.0 - self.fat)
             if target < tone:
                 target = tone
-        elif m == M_DROP:
-            target = tone - self._drop
+        elif m == M_DROP or m == M_PUSH:
+            target = tone + self.shift
         else:
             target = tone
         d = self.drive
@@ -170,8 +244,10 @@ class Person:
             self.fat += (self._fat_max - self.fat) * self.effort * self._k_fat
         elif self.fat:
             self.fat -= self.fat * self._k_rec
-        if tone:
-            self.tone = tone - tone * self._k_tone
+        if self.tone:
+            self.tone -= self.tone * self._k_tone
+        if self.basal > self._basal_min and not _CONTRACTION[m]:
+            self.basal -= self._ease
 
     def _breath(self):
         b = self.breath_cue
@@ -194,6 +270,10 @@ class Person:
         self.breath_iap = self._breath_iap * self.bv
 
     def _artifacts(self, t):
+        if self.pushing:
+            self.push_iap += (self.push_amp - self.push_iap) * _K_BEAR_RISE
+        elif self.push_iap:
+            self.push_iap -= self.push_iap * _K_BEAR_FALL
         if self.bearing and _REP[self.muscle_cue]:
             self.bear_iap += (self.bear_amp - self.bear_iap) * _K_BEAR_RISE
         elif self.bear_iap:

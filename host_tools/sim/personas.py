@@ -48,6 +48,16 @@ TYPICAL = {
     "leak": 0.0,                   # reading lost per minute through a leak, cmH2O/min
     "noise": 1.0,                  # multiplier on the sensor's noise
     "spikes": 1.0,                 # multiplier on the sensor's single-sample spike rate
+    # letting go (drop and push steps) and resting tone
+    "drop_mode": "let_go",         # on a drop cue: let_go (fall by drop) or tighten
+    "push_mode": "let_go",         # on a push cue: let_go, tighten or incomplete (a small fall)
+    "push_amp": (12.0, 25.0),      # abdominal rise of a gentle push, cmH2O
+    "tighten": (0.15, 0.3),        # share of MVC squeezed when tightening instead of letting go
+    "tone_rest": 0.0,              # extra floor tension in the resting level, cmH2O
+    "tone_ease": 0.0,              # how much of it eases over 20 minutes of rest, cmH2O
+    "episode_per_min": 0.0,        # spontaneous tension episodes while resting, per minute
+    "episode_amp": (3.0, 6.0),     # their rise above the resting level, cmH2O
+    "episode_s": (8.0, 30.0),      # how long the floor is held up, s
 }
 
 # name: (one-line description, changes from TYPICAL)
@@ -81,19 +91,37 @@ _PERSONAS = {
                  {"posture": "standing"}),
     "low-gain-probe": ("Typical person on a small probe reading about half (Bo 2005 Camtech)",
                        {"gain": (0.5, 0.6)}),
+    "relaxer": ("Lets go well: clear drops of 3-5 cmH2O, coordinated pushes of 15-30 cmH2O",
+                {"drop": (3.0, 5.0), "push_amp": (15.0, 30.0)}),
+    "hypertonic": ("High resting tone (3-6 cmH2O) that eases slowly, small drops, tension episodes",
+                   {"tone_rest": (3.0, 6.0), "tone_ease": (1.0, 3.0), "drop": (1.5, 2.5),
+                    "episode_per_min": (0.25, 0.5)}),
+    "paradoxical": ("Squeezes when asked to drop; pushes well but the floor tightens (type I)",
+                    {"drop_mode": "tighten", "push_mode": "tighten", "push_amp": (15.0, 30.0)}),
+    "weak-pusher": ("Pushes only 2-6 cmH2O with the abdomen; the floor lets go",
+                    {"push_amp": (2.0, 6.0)}),
 }
 
 NAMES = ("typical", "weak", "very-weak", "strong", "non-relaxer", "fatiguing", "late-responder",
-         "bearer-down", "cougher", "leaky-probe", "noisy-sensor", "standing", "low-gain-probe")
+         "bearer-down", "cougher", "leaky-probe", "noisy-sensor", "standing", "low-gain-probe",
+         "relaxer", "hypertonic", "paradoxical", "weak-pusher")
 
 # The order values are drawn in: fixed, because dict order differs between the runtimes.
 KEYS = ("mvc", "effort", "max_effort", "miss", "latency_ms", "rise", "fall", "flick_speed",
         "fat_max", "fat_tau_s", "rec_tau_s", "residual", "tone_tau_s", "drop", "breath_rate",
         "breath_iap", "iap_tx", "cocontract", "posture", "gain", "inflate", "cough_per_min",
-        "cough_amp", "bear_p", "bear_amp", "thermal", "thermal_tau_s", "leak", "noise", "spikes")
+        "cough_amp", "bear_p", "bear_amp", "thermal", "thermal_tau_s", "leak", "noise", "spikes",
+        "drop_mode", "push_mode", "push_amp", "tighten", "tone_rest", "tone_ease",
+        "episode_per_min", "episode_amp", "episode_s")
+
+_LETTING_GO = KEYS.index("drop_mode")
 
 # Drawn once per rep or event rather than once per person.
-PER_EVENT = ("effort", "latency_ms", "cough_amp", "bear_amp")
+PER_EVENT = ("effort", "latency_ms", "cough_amp", "bear_amp", "push_amp", "episode_amp",
+             "episode_s")
+
+DROP_MODES = ("let_go", "tighten")
+PUSH_MODES = ("let_go", "tighten", "incomplete")
 
 
 class PersonaError(ValueError):
@@ -122,6 +150,11 @@ def get(name, overrides=None):
             p[k] = overrides[k]
     if p["posture"] not in POSTURE_IAP:
         raise PersonaError("posture must be supine, sitting or standing, got %r" % (p["posture"],))
+    if p["drop_mode"] not in DROP_MODES:
+        raise PersonaError("drop_mode must be let_go or tighten, got %r" % (p["drop_mode"],))
+    if p["push_mode"] not in PUSH_MODES:
+        raise PersonaError("push_mode must be let_go, tighten or incomplete, got %r"
+                           % (p["push_mode"],))
     p["name"] = name
     p["desc"] = entry[0]
     return p
@@ -130,10 +163,13 @@ def get(name, overrides=None):
 def draw(p, rng):
     """The concrete person: every band drawn once from rng, except the per-event ones."""
     v = {}
-    for k in KEYS:
+    for k in KEYS[:_LETTING_GO]:
         v[k] = p[k] if k in PER_EVENT else rng.band(p[k])
     mean, sd = POSTURE_IAP[v["posture"]]
     # Clamped so an unlucky draw cannot give a negative resting abdominal pressure.
     v["iap_rest"] = max(2.0, rng.gauss(mean, sd))
+    # Drawn last, so adding them left every earlier persona's draws as they were.
+    for k in KEYS[_LETTING_GO:]:
+        v[k] = p[k] if k in PER_EVENT else rng.band(p[k])
     v["rest"] = v["inflate"] + v["gain"] * v["iap_tx"] * v["iap_rest"]
     return v

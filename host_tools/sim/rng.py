@@ -20,6 +20,7 @@ EVENTS = 3
 SENSOR = 4
 JITTER = 5
 BREATH = 6   # latencies of breath-only cues (person in the loop)
+RELAX = 7    # pushes and tension episodes
 
 
 def _avalanche(x):

@@ -12,7 +12,7 @@ from . import personas
 from . import rng as _rng
 from .person import TICK_MS, Person
 from .sensors import NONE, Sensor
-from .truth import RepBook
+from .truth import DropBook, RepBook, TensionBook
 
 ARTIFACT_NONE = 0
 ARTIFACT_SPIKE = 1
@@ -73,12 +73,14 @@ class Sampler:
         self.seed = seed
         self.values = v = personas.draw(params, _rng.Rng(seed, _rng.DRAW))
         self.person = Person(v, _rng.Rng(seed, _rng.PERSON), _rng.Rng(seed, _rng.EVENTS),
-                             _rng.Rng(seed, _rng.BREATH))
+                             _rng.Rng(seed, _rng.BREATH), _rng.Rng(seed, _rng.RELAX))
         self.noise = _rng.Rng(seed, _rng.SENSOR)
         self.sensor = Sensor(sensor or NONE)
         self.abd_sensor = Sensor(sensor or NONE) if abdominal else None
         self.faults = parse_faults(faults)
         self.book = RepBook(v["gain"])
+        self.drops = DropBook(v["gain"], v["rest"])
+        self.tension = TensionBook(v["gain"])
         self.timeline = timeline
         self.external = timeline is None
         self._next = 0        # next timeline step to cue, and when
@@ -111,6 +113,7 @@ class Sampler:
         self._serial += 1
         self.person.cue(t, breath, muscle, self._serial, dur_ms)
         self.book.cue(t, muscle, step, self._serial)
+        self.drops.cue(t, muscle, step, self._serial, self.person)
 
     def set_cue(self, t_ms, breath, muscle, step=-1, dur_ms=0):
         """Make the person react to what the device shows from t_ms on. The timeline, if any,
@@ -131,6 +134,7 @@ class Sampler:
         self.person.cue(shown_ms, breath, muscle, self._serial, 0)
         if muscle is not None:
             self.book.cue(shown_ms, muscle, -1, self._serial)
+            self.drops.cue(shown_ms, muscle, -1, self._serial, self.person)
 
     def motor_on(self, on):
         self.motor = bool(on)
@@ -169,6 +173,9 @@ class Sampler:
         self.person.tick(t)
         if self.book.open is not None:
             self.book.tick(t, self.person)
+        if self.drops.open is not None:
+            self.drops.tick(t, self.person)
+        self.tension.tick(t, self.person)
         self.thermal += (self._thermal_amp - self.thermal) * self._k_thermal
 
     def _advance(self, t):
@@ -202,7 +209,7 @@ class Sampler:
         v = self.values
         p = self.person
         gain_tx = self._gain_tx
-        true = v["rest"] + v["gain"] * p.muscle + gain_tx * p.breath_iap
+        true = v["rest"] + v["gain"] * p.muscle + gain_tx * (p.breath_iap + p.push_iap)
         art_iap = p.cough_iap + p.bear_iap
         self.true_cmH2O = true
         self.activation = p.activation()
@@ -257,7 +264,8 @@ class Sampler:
         self.status = status
         abd = None
         if self.abd_sensor is not None:
-            abd = v["iap_rest"] + p.breath_iap + art_iap + v["cocontract"] * max(0.0, p.muscle)
+            abd = (v["iap_rest"] + p.breath_iap + p.push_iap + art_iap
+                   + v["cocontract"] * max(0.0, p.muscle))
             abd = self.abd_sensor.convert(t_ms, abd, self.noise, v["noise"])
         return pelvic, abd
 

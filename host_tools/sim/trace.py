@@ -15,7 +15,7 @@ from .sampler import (
     Sampler,
     parse_faults,
 )
-from .truth import RELAX_BAND, Rep
+from .truth import RELAX_BAND, Drop, Episode, Rep
 
 HEADER = "t_ms,pressure_cmH2O,abdominal_cmH2O,true_cmH2O,activation,artifact,step"
 HEADER_NO_ABD = "t_ms,pressure_cmH2O,true_cmH2O,activation,artifact,step"
@@ -159,6 +159,9 @@ class Trace:
             ("artifact_codes", Obj([(str(c), n) for c, n in ARTIFACTS])),
             ("person", Obj(person)),
             ("reps", Rows(Rep.obj, reps)),
+            ("drops", Rows(Drop.obj, s.drops.drops)),
+            ("tension", Rows(Episode.obj, s.tension.episodes)),
+            ("floor_per_min_cmH2O", [Dec(x) for x in s.tension.minutes]),
             ("coughs", [[c[0], c[1]] for c in s.person.coughs]),
             ("faults", faults),
         ])
@@ -178,12 +181,23 @@ class Trace:
         for r in reps:
             if r.relax_ms >= 0:
                 relaxed += 1
+        drops = s.drops.drops
+        let_go = 0
+        for d in drops:
+            if d.response() == "let_go":
+                let_go += 1
+        extra = ""
+        if drops:
+            extra += ", %d drop/push steps, %d let go" % (len(drops), let_go)
+        if s.tension.episodes:
+            extra += ", %d tension episodes" % len(s.tension.episodes)
         return ("%d samples over %s s, persona %s (seed %d): MVC %s cmH2O, rest %s, %d reps, "
-                "%d relaxed, %d coughs" % (self.samples, fixed(self.timeline.total_ms // 100, 1),
-                                           self.params.get("name", "custom"), self.seed,
-                                           fixed(scaled(v["mvc"], 10), 1),
-                                           fixed(scaled(v["rest"], 10), 1), len(reps), relaxed,
-                                           len(s.person.coughs)))
+                "%d relaxed%s, %d coughs" % (self.samples,
+                                             fixed(self.timeline.total_ms // 100, 1),
+                                             self.params.get("name", "custom"), self.seed,
+                                             fixed(scaled(v["mvc"], 10), 1),
+                                             fixed(scaled(v["rest"], 10), 1), len(reps),
+                                             relaxed, extra, len(s.person.coughs)))
 
 
 def simulate(timeline, persona, seed, rate_hz=50, jitter_ms=0, sensor=None, abdominal=True,

@@ -8,20 +8,26 @@ Only what a person at the device could notice is used, never the firmware's stat
 
 - Vibration (every board has the motor): pulses are grouped into bursts (gaps under 130 ms)
   and read as the engine's transition patterns (pacer.cue.PATTERNS) by the kinds of pulse they
-  hold (a new pattern can cut into the one playing): a long buzz (230 ms or more) = contract,
-  acted on as soon as it stops; ~80 ms pulses = release; ~60 ms pulses = drop; ~200 ms pulses
-  (done) = rest; the tension alarm (150 ms pulses) = let go (release). A lone target tick
-  (40 ms) while relaxing = contract: the tick cuts the contract buzz short when a squeeze step
-  starts with the pressure already over the target (a non-relaxer's residual tension). The
-  rare fault pattern (300 + 50 ms) is mistaken for a contract cue. The breath patterns, the
+  hold (a new pattern can cut into the one playing). Full and soft pulses are told apart by
+  strength: a pulse under 70 % of the strongest duty felt so far is soft. Full bursts are muscle
+  cues: a long buzz (230 ms or more) = contract, acted on as soon as it stops; ~80 ms pulses =
+  release; three or more ~100 ms pulses = push; ~60 ms pulses = drop; ~200 ms pulses (done) =
+  rest; 150 ms pulses (the tension nudge) = let go (release). A lone target tick (40 ms) while
+  relaxing = contract: the tick cuts the contract buzz short when a squeeze step starts with
+  the pressure already over the target (a non-relaxer's residual tension). The rare fault
+  pattern (300 + 50 ms) is mistaken for a contract cue. Soft bursts are never muscle cues except
+  the soft tension nudge (~150 ms pulses, "let go"): one ~120 ms pulse = inhale, ~60 ms pulses =
+  exhale, three 40 ms ticks = hold; the dropped confirmation (two soft ticks) is only felt. The
   self-test buzz at boot and one-tick blips (the done pattern cut off as the device goes idle)
   are not acted on. Pulse lengths are whole control ticks: this is tuned for loop_hz 50.
 - The RGB pixel, on boards that have one: the hue names the muscle cue at once (COLOURS:
-  orange squeeze, deeper orange max, blue release, teal rest, purple drop, red (the tension
-  alarm) let go; green (target reached), white (idle/paused) and dark are not acted on.
+  orange squeeze, deeper orange max, blue release, teal rest, purple drop, magenta push, red
+  (the tension alarm) let go; green (target reached), white (idle/paused) and dark are not
+  acted on.
 - Breathing, from the LED's brightness (or the pixel's, without an LED): a steady ramp up =
   inhale, down = exhale; steady for 400 ms after a ramp = hold (given up after 8 s); a lone
-  jump in brightness (a third or more) = breathe freely.
+  jump in brightness (a third or more) = breathe freely. The soft breath pulses say the same
+  with eyes closed; whichever is noticed first is followed.
 - Squeeze or flick: the device cues both the same way, so the person goes by the rhythm: after
   a contraction cue that lasted 2 s or less, the next one is flicked.
 
@@ -29,7 +35,9 @@ Every perception is handed to Sampler.perceive() with the time the device began 
 the persona's reaction latency counts from the device's cue. The truth goes out through emit:
 "person.cue" {"shown_ms", "muscle", "breath"} per perceived change, "truth" [tension_cmH2O,
 activation, artifact] every TRUTH_MS (tension: the pelvic floor's own pressure on the probe
-scale), "truth.rep" (see rep_obj) whenever a rep's truth changes (the last one per "n" is final).
+scale), "truth.rep" (see rep_obj) whenever a rep's truth changes, "truth.drop" (drop_obj) per
+drop or push step and "truth.tension" (episode_obj) per tension episode; for each, the last
+record per "n" is final.
 """
 from pacer.program import (
     B_EXHALE,
@@ -40,11 +48,14 @@ from pacer.program import (
     M_DROP,
     M_FLICK,
     M_MAX,
+    M_PUSH,
     M_RELEASE,
     M_REST,
     M_SQUEEZE,
     MUSCLES,
 )
+
+from .num import scaled
 
 TRUTH_MS = 100
 BURST_GAP_MS = 130
@@ -54,11 +65,13 @@ HOLD_AFTER_MS = 400
 HOLD_GIVE_UP_MS = 8000
 JUMP_QUIET_MS = 200
 FLICK_MAX_MS = 2000
+SOFT_PCT = 70     # a pulse under this share of the strongest duty felt so far is soft
 
 _CONTRACT = 1
 _RELAX = 2
 _DROP = 3
-_CLASS = (_RELAX, _CONTRACT, _CONTRACT, _RELAX, _DROP, _CONTRACT)
+_PUSH = 4
+_CLASS = (_RELAX, _CONTRACT, _CONTRACT, _RELAX, _DROP, _CONTRACT, _PUSH)
 
 
 def hue(v):
@@ -97,20 +110,24 @@ def colour_muscle(v):
         return M_REST
     if h < 255:
         return M_RELEASE
-    return M_DROP
+    if h < 292:
+        return M_DROP        # purple (about 270)
+    return M_PUSH            # magenta (about 315)
 
 
 def _kind(ms):
-    """One pulse by its length (the engine's pulses are whole ticks: 40, 60, 80, 150, 200,
-    250, 300 ms at 50 Hz)."""
+    """One pulse by its length (the engine's pulses are whole ticks: 40, 60, 80, 100, 120,
+    160, 200, 260, 300 ms at 50 Hz)."""
     if ms <= 25:
         return "blip"        # one control tick: the done pattern cut off as the device idles
     if ms <= 50:
         return "tick"
     if ms <= 70:
-        return "short"       # drop
-    if ms <= 140:
+        return "short"       # drop (full), exhale (soft)
+    if ms <= 90:
         return "double"      # release
+    if ms <= 140:
+        return "push"        # push (full, several), inhale (soft, one)
     if ms <= 180:
         return "alarm"       # tension
     if ms < 230:
@@ -120,13 +137,20 @@ def _kind(ms):
     return "long"
 
 
+def _soft(p):
+    return len(p) > 2 and p[2]
+
+
 def burst_muscle(pulses):
-    """The muscle cue of a burst of vibration pulses [(start_ms, length_ms)], or -1. Patterns
-    can cut into each other (a new one replaces the one playing), so a burst is read by the
-    kinds of pulse it holds rather than by an exact match."""
-    kinds = [_kind(p[1]) for p in pulses if p[1] > 25]
-    if not kinds:
-        return -1
+    """The muscle cue of a burst of vibration pulses [(start_ms, length_ms[, soft])], or -1.
+    Patterns can cut into each other (a new one replaces the one playing), so a burst is read
+    by the kinds of pulse it holds rather than by an exact match. Soft pulses only count when
+    the burst has no full one, and then only the tension nudge means anything: "let go"."""
+    full = [_kind(p[1]) for p in pulses if p[1] > 25 and not _soft(p)]
+    if not full:
+        soft = [_kind(p[1]) for p in pulses if p[1] > 25]
+        return M_RELEASE if "alarm" in soft else -1
+    kinds = full
     while len(kinds) > 1 and kinds[0] == "tick":
         kinds.pop(0)
     n = len(kinds)
@@ -134,7 +158,9 @@ def burst_muscle(pulses):
         return M_SQUEEZE
     if n >= 2 and "done" in kinds:
         return M_REST
-    if n >= 2 and "double" in kinds:
+    if kinds.count("push") >= 3:
+        return M_PUSH
+    if n >= 2 and ("double" in kinds or "push" in kinds):
         return M_RELEASE
     if "alarm" in kinds:
         return M_RELEASE     # the tension alarm: "let go"
@@ -148,6 +174,26 @@ def burst_muscle(pulses):
     return -1
 
 
+def burst_breath(pulses):
+    """The breath cue of a burst of soft pulses, or -1: one ~120 ms pulse = inhale, ~60 ms
+    pulses = exhale, three 40 ms ticks = hold. A burst with a full pulse is a muscle cue, and
+    two soft ticks are the dropped confirmation, not a cue."""
+    kinds = []
+    for p in pulses:
+        if p[1] <= 25:
+            continue
+        if not _soft(p):
+            return -1
+        kinds.append(_kind(p[1]))
+    if kinds.count("tick") >= 3:
+        return B_HOLD
+    if kinds.count("short") >= 2:
+        return B_EXHALE
+    if len(kinds) == 1 and kinds[0] == "push":
+        return B_INHALE
+    return -1
+
+
 def rep_obj(n, r):
     return {"n": n, "start_ms": r.start, "muscle": MUSCLES[r.muscle],
             "effort": int(r.effort * 1000 + 0.5) / 1000, "missed": r.missed,
@@ -155,6 +201,28 @@ def rep_obj(n, r):
             "peak_cmH2O": int(r.peak * 100 + 0.5) / 100,
             "relax_ms": r.relax_ms if r.relax_ms >= 0 else None,
             "cough": r.cough, "bear_down": r.bear or r.bore}
+
+
+def _r2(x):
+    return scaled(x, 100) / 100
+
+
+def drop_obj(n, d):
+    """The truth.Drop record of one drop or push step (docs/simulator.md)."""
+    resp = d.response()
+    push = d.kind == "push"
+    return {"n": n, "step": d.step, "kind": d.kind, "start_ms": d.start,
+            "end_ms": d.end if d.end >= 0 else None,
+            "onset_ms": d.onset if d.onset >= 0 and resp != "none" else None,
+            "rest_cmH2O": _r2(d.rest), "floor_cmH2O": _r2(d.floor()) if d.n else None,
+            "push_cmH2O": _r2(d.push()) if push and d.n else None,
+            "response": resp, "pattern": d.pattern(), "cough": d.cough}
+
+
+def episode_obj(n, e):
+    """The truth.Episode record of one tension episode."""
+    return {"n": n, "start_ms": e.start, "end_ms": e.end if e.end >= 0 else None,
+            "peak_cmH2O": _r2(e.peak)}
 
 
 class Watcher:
@@ -169,6 +237,8 @@ class Watcher:
         self.breath = B_FREE
         # vibration
         self.m_on = -1
+        self.m_duty = 0
+        self.m_full = 0              # the strongest duty felt so far
         self.pulses = []
         self.m_off = 0
         # brightness (breathing)
@@ -179,9 +249,12 @@ class Watcher:
         self.b_t = -100000
         self.b_prev_t = -100000
         self.b_jump = False
+        self.b_light = True          # the breath being followed was read from the light
         # truth
         self.next_truth = 0
         self.sent = []               # per rep: (onset, relax, closed) last emitted
+        self.sent_drops = []         # per drop/push step: (onset, end, cough) last emitted
+        self.sent_eps = []           # per tension episode: end last emitted
         self.perceived = 0
 
     # -- output changes --------------------------------------------------------------------
@@ -201,20 +274,29 @@ class Watcher:
 
     def _motor(self, t, v):
         s = self.s
+        if v and self.m_on >= 0 and v != self.m_duty:
+            self._pulse_end(t)   # a new pattern cut in at another strength
         if v:
             if self.m_on < 0:
                 if self.pulses and t - self.m_off >= BURST_GAP_MS:
                     self._burst(t)
                 self.m_on = t
+                self.m_duty = v
+                if v > self.m_full:
+                    self.m_full = v
                 s.motor_on(True)
             return
         if self.m_on < 0:
             return
         s.motor_on(False)
-        self.pulses.append((self.m_on, t - self.m_on))
+        self._pulse_end(t)
+
+    def _pulse_end(self, t):
+        soft = self.m_duty * 100 < SOFT_PCT * self.m_full
+        self.pulses.append((self.m_on, t - self.m_on, soft))
         self.m_on = -1
         self.m_off = t
-        if _kind(t - self.pulses[-1][0]) == "long":
+        if not soft and _kind(t - self.pulses[-1][0]) == "long":
             # one long buzz: no other pattern has one, act at once (and forget what came
             # before it in the burst: a target tick or the tension alarm)
             self.pulses = self.pulses[-1:]
@@ -222,10 +304,13 @@ class Watcher:
 
     def _burst(self, t):
         m = burst_muscle(self.pulses)
+        b = burst_breath(self.pulses)
         start = self.pulses[0][0]
         self.pulses = []
         if m >= 0:
             self._muscle(t, start, m)
+        elif b >= 0:
+            self._breath(t, start, b, False)
 
     def _muscle(self, t, shown, m):
         c = _CLASS[m]
@@ -241,10 +326,11 @@ class Watcher:
         self.muscle = m
         self._perceive(t, shown, m, None)
 
-    def _breath(self, t, shown, b):
+    def _breath(self, t, shown, b, by_light=True):
         if b == self.breath:
             return
         self.breath = b
+        self.b_light = by_light
         self._perceive(t, shown, None, b)
 
     def _perceive(self, t, shown, m, b):
@@ -290,7 +376,10 @@ class Watcher:
             if self.b_run == 1:
                 self._breath(t, self.b_t, B_FREE)
         b = self.breath
-        if (b == B_INHALE or b == B_EXHALE) and quiet >= HOLD_AFTER_MS:
+        # a breath felt as vibration is held until the next one, not timed out by the light
+        if not self.b_light:
+            pass
+        elif (b == B_INHALE or b == B_EXHALE) and quiet >= HOLD_AFTER_MS:
             self._breath(t, self.b_t, B_HOLD)
         elif b == B_HOLD and quiet >= HOLD_GIVE_UP_MS:
             self._breath(t, t, B_FREE)
@@ -318,3 +407,22 @@ class Watcher:
             if key != sent[i]:
                 sent[i] = key
                 emit(t, "truth.rep", rep_obj(i + 1, r))
+        drops = s.drops.drops
+        sent = self.sent_drops
+        for i in range(len(drops)):
+            d = drops[i]
+            if i == len(sent):
+                sent.append(None)
+            key = (d.onset, d.end, d.cough)
+            if key != sent[i]:
+                sent[i] = key
+                emit(t, "truth.drop", drop_obj(i + 1, d))
+        eps = s.tension.episodes
+        sent = self.sent_eps
+        for i in range(len(eps)):
+            e = eps[i]
+            if i == len(sent):
+                sent.append(None)
+            if e.end != sent[i]:
+                sent[i] = e.end
+                emit(t, "truth.tension", episode_obj(i + 1, e))

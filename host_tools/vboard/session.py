@@ -117,6 +117,8 @@ def pull_session(port, dev=None):
 class Truth:
     def __init__(self):
         self.reps = []        # final truth.rep objects, by n
+        self.drops = []       # final truth.drop objects (drop and push steps), by n
+        self.tension = []     # final truth.tension objects (tension episodes), by n
         self.cues = []        # (t_ms, person.cue value)
         self.samples = []     # (t_ms, tension_cmH2O, activation, artifact)
 
@@ -126,6 +128,8 @@ def read_truth(record_path, wait_s=1.5):
     time.sleep(wait_s)
     t = Truth()
     reps = {}
+    drops = {}
+    tension = {}
     with open(record_path) as f:
         for line in f:
             try:
@@ -135,12 +139,18 @@ def read_truth(record_path, wait_s=1.5):
             ch = row.get("ch")
             if ch == "truth.rep":
                 reps[row["v"]["n"]] = row["v"]
+            elif ch == "truth.drop":
+                drops[row["v"]["n"]] = row["v"]
+            elif ch == "truth.tension":
+                tension[row["v"]["n"]] = row["v"]
             elif ch == "truth":
                 v = row["v"]
                 t.samples.append((row["t_ms"], v[0], v[1], v[2]))
             elif ch == "person.cue":
                 t.cues.append((row["t_ms"], row["v"]))
     t.reps = [reps[n] for n in sorted(reps)]
+    t.drops = [drops[n] for n in sorted(drops)]
+    t.tension = [tension[n] for n in sorted(tension)]
     return t
 
 
@@ -150,14 +160,19 @@ def phases(events):
 
 def align(events, truth):
     """Board-clock ms of the session start: the offset that lines up most truth rep starts
-    with the engine's contraction phase starts."""
-    starts = [e["t_ms"] for e in events if e.get("type") == "phase"
-              and e["muscle"] in ("squeeze", "flick")]
+    with the engine's contraction phase starts (or, in a program without reps, the truth's
+    drop and push starts with the drop and push phase starts)."""
+    kinds = ("squeeze", "flick")
+    cued = truth.reps
+    if not cued and truth.drops:
+        kinds = ("drop", "push")
+        cued = truth.drops
+    starts = [e["t_ms"] for e in events if e.get("type") == "phase" and e["muscle"] in kinds]
     best = None
-    for r in truth.reps[:5]:
+    for r in cued[:5]:
         for s in starts[:5]:
             off = r["start_ms"] - s
-            n = sum(1 for q in truth.reps for p in starts
+            n = sum(1 for q in cued for p in starts
                     if abs(q["start_ms"] - off - p) <= TOL["align_ms"])
             if best is None or n > best[0]:
                 best = (n, off)
