@@ -55,11 +55,10 @@ class Baseline:
         return self.value - self.zero if self.zeroed else 0
 
     def warmed(self):
-        """The warm-up followed so far (while settling) or in all (after)."""
-        if not self.zeroed:
-            return 0
-        if self.settling:
-            return self.value - self.zero if self.value > self.zero else 0
+        """The warm-up followed so far (while settling) or in all (after): the minutes that rose,
+        summed, so a floor easing meanwhile (the minutes that fell) stays the person's."""
+        if self.settling and self.zeroed and self.value > self.mark_v:
+            return self.warm + self.value - self.mark_v
         return self.warm
 
     def update(self, t, p, rest, band_cp):
@@ -98,9 +97,11 @@ class Baseline:
                 return 1
             return 0
         if self.settling and t - self.mark_t >= _SETTLE_CHECK_MS:
-            if self.value - self.mark_v < _SETTLED_CP or t - self.zero_t >= _SETTLE_MAX_MS:
+            rise = self.value - self.mark_v
+            if rise > 0:
+                self.warm += rise
+            if rise < _SETTLED_CP or t - self.zero_t >= _SETTLE_MAX_MS:
                 self.settling = False
-                self.warm = self.value - self.zero if self.value > self.zero else 0
             self.mark_t = t
             self.mark_v = self.value
         # a rest level far above the baseline is tension, not drift; below it is always drift

@@ -31,7 +31,7 @@ _NBLK = const(8)            # 8 x 250 ms: the 2 s of rest before a cue
 _SETTLE_MS = const(1000)    # the window a level is judged on starts 1 s after the cue
 _LAG_MS = const(500)        # people let go late and come back late
 _CONFIRM_MS = const(300)
-_MIN_ABD_CP = const(50)     # a rest breath must move the abdomen 0.5 cmH2O for k to be learnt
+_MIN_ABD_CP = const(25)     # rest breaths must move the abdomen 0.25 cmH2O for k to be learnt
 RELAX_SHARE_PCT = const(20)
 
 IDLE = const(0)
@@ -96,7 +96,11 @@ class RestLevel:
 
 
 class BreathRef:
-    """What a rest breath does to the probe, learnt from paced inhales at rest."""
+    """What a rest breath does to the probe, learnt from paced inhales at rest.
+
+    Each inhale's rise is measured against the rest before it and the rest after the breath out
+    that follows, interpolated to the middle of the judged window: a probe still warming rises
+    by a few tenths of a cmH2O over one breath, which would otherwise be read as breath."""
 
     def __init__(self):
         self.reset()
@@ -106,9 +110,12 @@ class BreathRef:
         self.abd_sum = 0
         self.n = 0
         self.on = False
+        self.pending = False
 
-    def begin(self, p0, a0, dur):
+    def begin(self, t, p0, a0, dur):
         self.on = True
+        self.pending = False
+        self.t0 = t
         self.p0 = p0
         self.a0 = a0
         self.dur = dur
@@ -128,12 +135,30 @@ class BreathRef:
         self.cnt += 1
 
     def end(self):
+        """The inhale is over: wait for the rest after the breath out (close)."""
         # a breath half lost to a cough or a fault teaches nothing
-        if self.on and self.cnt and self.cnt >= self.skipped:
-            self.rise_sum += self.ps // self.cnt - self.p0
-            self.abd_sum += self.as_ // self.cnt - self.a0
-            self.n += 1
+        self.pending = self.on and self.cnt > 0 and self.cnt >= self.skipped
         self.on = False
+
+    def close(self, t, p1, a1):
+        """The rest level after the breath out (mean of its last 2 s, ending at t)."""
+        if not self.pending:
+            return
+        self.pending = False
+        # rest levels stand for the middle of their 2 s windows; the rise for its window's
+        t_a = self.t0 - _NBLK * _BLOCK_MS // 2
+        t_b = t - _NBLK * _BLOCK_MS // 2
+        t_w = self.t0 + (_SETTLE_MS + self.dur) // 2
+        span = t_b - t_a
+        if span <= 0:
+            return
+        w = t_w - t_a
+        self.rise_sum += self.ps // self.cnt - (self.p0 + (p1 - self.p0) * w // span)
+        self.abd_sum += self.as_ // self.cnt - (self.a0 + (a1 - self.a0) * w // span)
+        self.n += 1
+
+    def cancel(self):
+        self.pending = False
 
     def allowance(self):
         """Mean pelvic rise of a rest inhale over the judged window (cp), never negative."""
@@ -159,7 +184,10 @@ class DropScorer:
         self.flags = 0
 
     def begin(self, t, step, muscle, breath, dur, rest, abd_rest, flags, k1000, allowance,
-              has_abd):
+              has_abd, abd_base, warm):
+        """rest, abd_rest: the local resting levels before the cue; abd_base: the abdomen's
+        resting level since zeroing (a push is measured from it, not from the top of the breath
+        in before it); warm: the probe's own warm-up so far, not part of the floor's rest."""
         self.stage = ACTIVE
         self.index += 1
         self.step = step
@@ -168,6 +196,8 @@ class DropScorer:
         self.dur = dur
         self.rest = rest
         self.abd_rest = abd_rest
+        self.abd_base = abd_base
+        self.floor_rest = rest - warm
         self.flags = flags
         self.has_abd = has_abd
         # how the breath is taken out: k (two channels) or a ramped allowance (inhale steps)
@@ -249,10 +279,10 @@ class DropScorer:
             level = self.sum // self.cnt
             corr = self.corr_sum // self.cnt
             drop = self.rest - level
-            if self.rest >= 100:
-                pct = drop * 100 // self.rest
+            if self.floor_rest >= 100:
+                pct = drop * 100 // self.floor_rest
             if self.has_abd:
-                abd_rise = self.abd_sum // self.cnt - self.abd_rest
+                abd_rise = self.abd_sum // self.cnt - self.abd_base
         if push and self.k < 0:
             # without a learnt abdominal reference a push cannot be told from the floor tightening
             flags |= ev.F_ONE_CHANNEL

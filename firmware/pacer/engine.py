@@ -218,6 +218,7 @@ class Engine:
         self.abd_ref = 0
         self.abd_ref_set = False
         self.br_t0 = 0
+        self.br_step = -1
         self.summary[S_FATIGUE] = ev.NONE
         self.state = RUNNING
         self.target = self._target()
@@ -302,6 +303,16 @@ class Engine:
         if clean and (muscle == M_REST or (muscle == M_RELEASE and (
                 self.scorer.stage != STAGE_RELAX or self.scorer.relax >= 0))):
             self.rest.feed(t, p, abd if has_abd else 0)
+        # the pressure with the breath taken out (two channels, once k is learnt), for tension.
+        # The baseline and the rest tone follow the pressure itself: the same signal for both,
+        # so the warm-up the baseline followed is the warm-up in the tone's first minute
+        k = self.breath.k1000()
+        if has_abd and k >= 0:
+            calm = p - (abd - self.abd_ref) * k // 1000
+            line = 0
+        else:
+            calm = p
+            line = self.breath.allowance()
         z = self.base.update(t, p, rest, band)
         if z == 1:
             self.target = self._target()
@@ -323,13 +334,6 @@ class Engine:
             self.cue.trigger(PAT_REACHED, t)
         self.reached = reached
         watching = (is_relaxing(muscle) and self.base.zeroed and pos >= s.release_grace_ms)
-        k = self.breath.k1000()
-        if has_abd and k >= 0:
-            calm = p - (abd - self.abd_ref) * k // 1000
-            line = 0
-        else:
-            calm = p
-            line = self.breath.allowance()
         if self.downtraining:
             line += base + s.tension_min_cp
         else:
@@ -339,7 +343,7 @@ class Engine:
                           contraction and p >= self.target and not faulted, cough, i)
         if self.watch.count_tension != fired:
             self.cue.trigger(PAT_TENSION, t)
-        self._accumulate(t, i, pos, p, calm, base + band, watching, clean)
+        self._accumulate(t, i, pos, p, base + band, watching, clean)
         if faulted:
             self.cue.fault(t)
         else:
@@ -426,11 +430,19 @@ class Engine:
             rp = self.rest.pelvic() if has_rest else self.base.value
             ra = self.rest.abdominal() if has_rest else self.abd
             dr.begin(ps, i, m, tl.breath[i], tl.dur_ms[i], rp, ra, flags, self.breath.k1000(),
-                     self.breath.allowance(), self.has_abd)
+                     self.breath.allowance(), self.has_abd, self.abd_ref, self.base.warmed())
+        br = self.breath
+        if br.pending and prev != self.br_step:
+            # the breath out after a learnt inhale has ended: the rest after it closes the breath
+            if tl.muscle[prev] == M_REST and prev == self.br_step + 1 and has_rest:
+                br.close(ps, self.rest.pelvic(), self.rest.abdominal())
+            else:
+                br.cancel()
         if m == M_REST and tl.breath[i] == B_INHALE and tl.role[i] == 0 and has_rest:
             # a paced breath at rest: learn what it does to the probe
             self.br_t0 = ps
-            self.breath.begin(self.rest.pelvic(), self.rest.abdominal(), tl.dur_ms[i])
+            self.br_step = i
+            br.begin(ps, self.rest.pelvic(), self.rest.abdominal(), tl.dur_ms[i])
         if not is_relaxing(m) or m == M_PUSH:
             self.rest.clear()
         if tl.role[i] == R_BASELINE and self.baseline_steps:
@@ -535,7 +547,7 @@ class Engine:
                 self.range_fault = False
                 self._fault_event(t, ev.FAULT_OVER_RANGE, 0)
 
-    def _accumulate(self, t, i, pos, p, calm, relaxed_level, watching, clean):
+    def _accumulate(self, t, i, pos, p, relaxed_level, watching, clean):
         tl = self.tl
         if tl.role[i] == R_BASELINE and pos * 2 >= tl.dur_ms[i]:
             if self.baseline_steps == 0:
@@ -551,19 +563,19 @@ class Engine:
             if p <= relaxed_level:
                 self.watch_relaxed += 1
         if clean and tl.muscle[i] == M_REST and self.base.zeroed:
-            self._tone(t, calm)
+            self._tone(t, p)
 
-    def _tone(self, t, calm):
+    def _tone(self, t, p):
         """Resting level over the first minute after zeroing and over the last minute of rest."""
         since = t - self.base.zero_t
         if since < _TONE_MIN_MS:
-            self.tone1_sum += calm
+            self.tone1_sum += p
             self.tone1_n += 1
         if since < _TONE_MIN_MS // 2:
             self.tone_mid1 = self.base.warmed()
         if self.tone_bt < 0:
             self.tone_bt = t
-        self.tone_bsum += calm
+        self.tone_bsum += p
         self.tone_bn += 1
         self.tone_last_t = t
         if t - self.tone_bt >= _TONE_BLK_MS:

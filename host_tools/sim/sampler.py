@@ -265,7 +265,7 @@ class Sampler:
         abd = None
         if self.abd_sensor is not None:
             abd = (v["iap_rest"] + p.breath_iap + p.push_iap + art_iap
-                   + v["cocontract"] * max(0.0, p.muscle))
+                   + v["cocontract"] * max(0.0, p.muscle - p.basal - p.ep))
             abd = self.abd_sensor.convert(t_ms, abd, self.noise, v["noise"])
         return pelvic, abd
 
