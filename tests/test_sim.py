@@ -282,7 +282,7 @@ def test_drop_falls_below_rest():
     rows, truth = run("reverse-kegel", "typical")
     tl = builtin.load("reverse-kegel")
     rest = truth["rest_cmH2O"]
-    s = tl.start_ms[1]
+    s = tl.start_ms[[tl.muscle[i] for i in range(tl.n)].index(program.M_DROP)]
     assert min(r[3] for r in rows if s <= r[0] < s + 5000) < rest - 1.0
 
 
@@ -678,15 +678,17 @@ def test_push_raises_both_channels_and_the_floor_truth_excludes_it():
 
 def test_drop_floor_is_the_mean_of_the_floor_over_the_window():
     # Recomputed from the sampler's own state: a bug in the window or the reference shows.
-    tl = builtin.load("reverse-kegel")
+    tl = program.build(SHORT_PUSH)
     s = Sampler("hypertonic", 2, timeline=tl)
     gain = s.values["gain"]
     floor = {}
     t = 0
-    while t < 60000:
+    while t < tl.total_ms:
         s.sample(t)
         floor[t] = gain * s.person.muscle
         t += 10
+    s.finish(tl.total_ms)
+    assert [d.kind for d in s.drops.drops] == ["push", "push", "drop"]
     d = s.drops.drops[1]
     ref = floor[d.start - 10]
     window = [floor[x] - ref for x in range(d.start + 1000, d.end, 10)]
