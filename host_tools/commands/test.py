@@ -21,7 +21,8 @@ compared nothing; one whose subject the program or the person does not have is S
   scoring      no rep scored achieved whose true peak in the hold window fell 1 cmH2O short of
                the target (an unattempted rep counts by where the floor really was: a
                non-relaxer's leftover tension can hold it over the target)
-  relax        device relax time within 700 ms of the truth, where both exist
+  relax        device relax time within 700 ms of the truth, where both exist (clean reps);
+               SKIP when the person never relaxed
   alarms       every tension alarm falls where the floor's own pressure was 2 cmH2O or more above
                the person's resting tone in the 3 s before, or inside a true tension episode
   tension      every true tension episode of 8 s or more got a nudge (a tension alarm) between
@@ -39,6 +40,10 @@ compared nothing; one whose subject the program or the person does not have is S
   rest-tone    the summary's rest_tone_change_cmH2O within 0.5 cmH2O of the change of the
                floor's own mean pressure (resting tone included, probe drift excluded) from the
                first minute after zeroing to the last minute; SKIP when the summary has none
+
+`--out` keeps only this session's frames and events (from its first phase event on). A program
+pushed from `--program FILE.json` is deleted again with `programs delete` afterwards; firmware
+without that command keeps it, and the run prints a note saying so.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 bad input (arguments, files, a program or
 board that does not match), 3 no board, or it stopped answering (connection lost, a timeout, a
