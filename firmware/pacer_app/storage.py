@@ -9,6 +9,9 @@ the littlefs root. Files under root:
     cal/<user>.json      {"baseline_cp": int, "mvc_cp": int, "t": int}, and cal/<user>.bak
     programs/<name>.json custom program specs (the caller validates them with pacer.program.build)
     sessions/NNNNN.log   one log per session, records "<json text>*<crc16 hex>\\n"
+    sessions/next.json   {"next": N}: the next session id, and sessions/next.bak. Ids never
+                         repeat on a board, even after every log was deleted, so a session
+                         copied to a computer is never mistaken for a later one of the same id
 
 Durability (littlefs: rename over a file is atomic, an interrupted write can leave an empty or
 partial file, ENOSPC can come from write or from close):
@@ -38,9 +41,10 @@ _MAX_RECORD = const(2048)   # longer "records" can only be corruption
 _CHUNK = const(512)
 _TAIL = const(2048)         # a summary is the last record and shorter than this
 _SMALL_FILE = const(4096)   # config, calibration and program files are far smaller
+_ID_FILE = const(64)        # sessions/next.json: {"next": N}
 _CP_LIMIT = const(100000)   # 1000 cmH2O: beyond any probe
 _T_MAX = 0x7FFFFFFF
-MAX_ID = 99999
+MAX_ID = 99999              # session ids are 5 digits in the file names
 
 # App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
 # For names lo/hi bound the length.
@@ -157,6 +161,14 @@ def check_record(line):
         return None
 
 
+def fold(digest, crc):
+    """A session's transfer check: the CRC-16 of each record's text (as record() stores it),
+    folded in order into one CRC-16. The board sends it after `sessions get`; the host folds
+    the texts it received the same way, so a record lost, altered or reordered on the link
+    shows as a mismatch without the board computing a second CRC over the data."""
+    return crc16(bytes((crc >> 8, crc & 0xFF)), digest)
+
+
 def _oserr(e):
     return "OSError %s" % (e.args[0] if e.args else e)
 
@@ -177,6 +189,7 @@ class SessionReader:
         self.bad = 0
         self.torn = 0
         self.error = None
+        self.digest = 0xFFFF    # the records' own CRCs folded in order: see fold()
 
     def __iter__(self):
         return self
@@ -193,14 +206,18 @@ class SessionReader:
         self.bad += 1
         self._last_bad = True
 
+    def _good(self, line, text):
+        self._last_bad = False
+        self.records += 1
+        self.digest = fold(self.digest, int(str(line[-4:], "ascii"), 16))
+        return text
+
     def _line(self, line):
         text = check_record(line)
         if text is None:
             self._bad()
             return None
-        self._last_bad = False
-        self.records += 1
-        return text
+        return self._good(line, text)
 
     def __next__(self):
         while True:
@@ -239,9 +256,7 @@ class SessionReader:
             # a complete record that only lost its newline is still good data
             text = check_record(tail)
             if text is not None:
-                self.records += 1
-                self._last_bad = False
-                return text
+                return self._good(tail, text)
             self.torn += 1
         elif self._skip or self._last_bad:
             self.bad -= 1
@@ -267,6 +282,7 @@ class Store:
         self.dropped = 0              # records not logged in this session
         self._pending = []
         self._summary = {}            # id -> (size, has_summary): a listing reads changed logs only
+        self._next = 0                # next session id as stored in sessions/next.json, 0: unread
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -337,8 +353,8 @@ class Store:
                 err = _oserr(e)
         return err
 
-    def _load_json(self, path):
-        data = self._read(path, _SMALL_FILE)
+    def _load_json(self, path, limit=_SMALL_FILE):
+        data = self._read(path, limit)
         if not data:
             return None
         try:
@@ -347,7 +363,7 @@ class Store:
             return None
         return v if isinstance(v, dict) else None
 
-    def _replace(self, base, text, keep_bak):
+    def _replace(self, base, text, keep_bak, limit=_SMALL_FILE):
         """Make base.json hold text, old or new after a power cut at any point. None or an error."""
         path = base + ".json"
         tmp = base + ".tmp"
@@ -356,7 +372,7 @@ class Store:
             self._remove(tmp)
             return err
         try:
-            if keep_bak and self._load_json(path) is not None:
+            if keep_bak and self._load_json(path, limit) is not None:
                 self.os.rename(path, base + ".bak")
             self.os.rename(tmp, path)
         except OSError as e:  # littlefs can run out of space for the rename's metadata too
@@ -364,15 +380,15 @@ class Store:
             return _oserr(e)
         return None
 
-    def _load_with_bak(self, base, what):
+    def _load_with_bak(self, base, what, limit=_SMALL_FILE):
         """(dict, warnings) from base.json, else base.bak, else (None, warnings)."""
-        v = self._load_json(base + ".json")
+        v = self._load_json(base + ".json", limit)
         if v is not None:
             return v, []
         there = self._size(base + ".json") >= 0
         warnings = ["%s.json %s" % (what, "unreadable (empty, truncated or not JSON)" if there
                                     else "missing")]
-        v = self._load_json(base + ".bak")
+        v = self._load_json(base + ".bak", limit)
         if v is not None:
             warnings.append("%s: using the last good copy %s.bak" % (what, what))
             return v, warnings
@@ -547,19 +563,38 @@ class Store:
             self.end_session()
         self._mkdir("sessions")
         self.rotate()
-        ids = self._session_ids()
-        sid = ids[-1] + 1 if ids else 1
+        sid = self._take_id()
         self.dropped = 0
         del self._pending[:]
-        if sid > MAX_ID:
-            self._warn("session numbers exhausted; delete sessions to log again")
+        if sid is None:
             self.logging = False
             return None
         self.session = sid
         self.logging = True
-        self._summary.pop(sid, None)  # an id freed by deleting the newest log comes back
         self.append(header if isinstance(header, str) else json.dumps(header))
         return sid if self.flush() else None
+
+    def _take_id(self):
+        """The next session id, stored as used before its log is created: a power cut between
+        the two skips an id but never hands one out twice. None if it cannot be stored."""
+        nxt = self._next
+        if not nxt:
+            d, _ = self._load_with_bak(self._p("sessions", "next"), "sessions/next", _ID_FILE)
+            v = d.get("next") if d is not None else None
+            nxt = v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 1
+        ids = self._session_ids()
+        if ids and ids[-1] >= nxt:   # logs from before the counter existed, or a lost counter
+            nxt = ids[-1] + 1
+        if nxt > MAX_ID:
+            self._warn("session ids used up (%d); the board logs no more sessions" % MAX_ID)
+            return None
+        err = self._replace(self._p("sessions", "next"), '{"next": %d}\n' % (nxt + 1), True,
+                            _ID_FILE)
+        if err:
+            self._warn("session not logged: the id counter could not be saved, %s" % err)
+            return None
+        self._next = nxt + 1
+        return nxt
 
     def append(self, line):
         """Buffer one record (an event JSON line). Returns False if it will not be logged."""
