@@ -117,6 +117,12 @@ class FakeDevice:
             raise ValueError("no session %d" % sid)
         del self.logs[sid]
 
+    def clock_set(self, epoch):
+        self.epoch = epoch
+
+    def clock(self):
+        return getattr(self, "epoch", None)
+
     def set_stream(self, on):
         self.calls.append(("stream", on))
 
@@ -300,6 +306,20 @@ def case_sessions():
     h.send(b"")
     got = h.since(mark)
     assert len(got) == 21 and got[-1]["error"].endswith("after 20 records: OSError 5"), got
+
+
+def case_clock():
+    h = Host()
+    assert h.one("clock get") == {"ok": True, "cmd": "clock get", "clock": None}
+    assert h.one("clock set 1796083200") == {"ok": True, "cmd": "clock set",
+                                             "clock": 1796083200}
+    assert h.one("clock get")["clock"] == 1796083200
+    for bad in ("", "0", "1e9", "1796083200.5", "-1796083200", "5000000000", "now"):
+        e = h.one("clock set " + bad, False)["error"]
+        assert e.startswith("EPOCH (seconds since 1970-01-01 UTC) must be"), (bad, e)
+    assert h.one("clock get")["clock"] == 1796083200   # refused values change nothing
+    assert "takes no arguments" in h.one("clock get 5", False)["error"]
+    assert "clock needs one of: get, set" in h.one("clock", False)["error"]
 
 
 def case_stream_and_inject():

@@ -29,6 +29,7 @@ from pacer import events as ev
 from pacer.cue import scale
 from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, Engine
 from pacer.settings import FIELDS, Settings
+from pacer_app.clock import WallClock
 from pacer_app.protocol import PROTOCOL, Protocol, Telemetry
 from pacer_hw import fault
 from pacer_hw._compat import const, ticks_diff
@@ -45,6 +46,7 @@ _SELECT_WHITE = const(0xA0A0A0)
 VERSION = "0.1.0"
 _PHASE = ("REST", "SQUEEZE", "FLICK", "RELEASE", "DROP", "MAX")   # by pacer.program M_*
 _RESULT = ("DONE: KEEP GOING", "DONE: GOOD", "DONE: GREAT")
+_FIRST = builtin.NAMES[0]   # what the button starts when the selected program is gone
 
 
 def _engine_fault(code):
@@ -62,7 +64,7 @@ class App:
         self.cfg = cfg
         self.warnings = warnings
         self.period = 1000 // cfg.get("loop_hz", 50)
-        self.selected = cfg.get("program", "kegel")
+        self.selected = ""
         self.engine = None
         self.program_name = ""
         self.el = 0
@@ -79,8 +81,22 @@ class App:
         self._scr_t = 0
         self._scr_full = 5000    # bar full scale, cp
         self.user = cfg.get("user", "default")
+        self.wall = WallClock()  # set by the host: sessions and calibrations are dated
         self.proto = Protocol(self, self._send)
         self.tele = Telemetry(self._write_frame, self._ready)
+        self._select(cfg.get("program", _FIRST))
+
+    def _select(self, name):
+        """The program the button starts. A name that is no program (deleted, or a config from
+        elsewhere) falls back to the first built-in with a warning, never a crash later."""
+        if name not in self.programs():
+            self._warn("program %r not found; the button starts %s" % (name, _FIRST))
+            name = _FIRST
+        self.selected = name
+
+    def _warn(self, msg):
+        self.warnings.append(msg)
+        del self.warnings[:-8]
 
     # ---- host link -----------------------------------------------------------------------
     def _send(self, text):
@@ -116,6 +132,8 @@ class App:
             pass  # hardware-in-the-loop: each `S` sample ticks the engine at its own time
         else:
             self._step(now, dt, code, p, abd)
+        if self.wall.due(now):
+            self.wall.read(now)  # hourly: keeps ticks_diff within range (pacer_app.clock)
         if self.screen is not None and ticks_diff(now, self._scr_t) >= 250:
             self._scr_t = now
             self._draw(p)
@@ -258,7 +276,11 @@ class App:
                 self.stop()
             return
         if btn == SHORT:
-            self.start(self.selected)
+            try:
+                self.start(self.selected)
+            except ValueError as e:  # e.g. its file was corrupted since it was selected
+                self._warn("button: %s" % e)
+                self._select(_FIRST)
         elif btn == LONG:
             names = self.programs()
             i = names.index(self.selected) if self.selected in names else -1
@@ -274,7 +296,10 @@ class App:
         st = "idle"
         d = {"version": VERSION, "board": self.board_name, "protocol": PROTOCOL,
              "selected": self.selected, "stream": self.stream, "inject": self.injecting,
-             "free_bytes": self.store.free_bytes(), "warnings": len(self.warnings)}
+             "free_bytes": self.store.free_bytes(), "warnings": len(self.warnings),
+             "user": self.user}
+        if self.warnings:
+            d["warning"] = self.warnings[-1]
         if eng is not None:
             st = ("idle", "running", "paused", "done")[eng.state]
             d["program"] = self.program_name
@@ -284,6 +309,8 @@ class App:
             d["pressure_cp"] = eng.p
         d["state"] = st
         d["telemetry_dropped"] = self.tele.dropped
+        d["clock"] = self.wall.read(self.now)
+        d["session"] = self.store.session
         return d
 
     def programs(self):
@@ -329,7 +356,8 @@ class App:
         self.inj_t = -1
         self.store.begin_session(json.dumps({"program": name, "user": self.user,
                                              "board": self.board_name, "mvc_cp": mvc,
-                                             "version": VERSION}))
+                                             "version": VERSION,
+                                             "started": self.wall.read(self.now)}))
         self.engine.start()
 
     def pause(self):
@@ -358,12 +386,28 @@ class App:
         return self.store.config_get(key)
 
     def config_set(self, key, value):
+        if key == "program" and isinstance(value, str) and value not in self.programs():
+            raise ValueError("program: no program %s; `programs list` shows them"
+                             % json.dumps(value))
+        eng = self.engine
+        if key == "user" and eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
+            raise ValueError("user: a session is running for %s; `stop` it first" % self.user)
         r = self.store.config_set(key, value)
         if r:
             raise ValueError("; ".join([str(x) for x in r]))
         self.cfg, self.warnings = self.store.load_config()
+        # in effect at once, not at the next boot (loop_hz, which sets the loop period, is the
+        # one setting that waits for a reset)
         self.stream = bool(self.cfg.get("stream", self.stream))
+        self.user = self.cfg["user"]
+        self._select(self.cfg["program"])
         return self.cfg.get(key, value)  # the stored value (the reply's "value")
+
+    def clock_set(self, epoch):
+        self.wall.set(epoch, self.now)
+
+    def clock(self):
+        return self.wall.read(self.now)
 
     def sessions(self):
         return self.store.sessions()

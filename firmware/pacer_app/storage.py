@@ -34,6 +34,7 @@ from array import array
 
 from pacer import settings as _settings
 from pacer.program import is_name
+from pacer_app.protocol import CP_LIMIT, MAX_ID
 from pacer_hw._compat import const
 
 _MAX_WARNINGS = const(16)
@@ -42,9 +43,7 @@ _CHUNK = const(512)
 _TAIL = const(2048)         # a summary is the last record and shorter than this
 _SMALL_FILE = const(4096)   # config, calibration and program files are far smaller
 _ID_FILE = const(64)        # sessions/next.json: {"next": N}
-_CP_LIMIT = const(100000)   # 1000 cmH2O: beyond any probe
 _T_MAX = 0x7FFFFFFF
-MAX_ID = 99999              # session ids are 5 digits in the file names
 
 # App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
 # For names lo/hi bound the length.
@@ -53,8 +52,10 @@ APP_FIELDS = {
     "program": ("kegel", "name", 1, 24, "program the button starts"),
     "loop_hz": (50, "int", 10, 100, "control loop rate in Hz"),
     "stream": (False, "bool", None, None, "telemetry frames on at boot"),
-    "board": ("pico", "name", 1, 16, "board profile, one of pacer_hw.profiles.NAMES"),
 }
+# The board profile is board.txt, written by `pacer flash --board`; older builds also kept it
+# in config.json, where it is now dropped on load and refused on save.
+_READ_ONLY = "board: read-only here; `pacer flash --board NAME` sets the board profile"
 
 
 def _show(v):
@@ -89,13 +90,16 @@ def validate(values):
     clean = {}
     errors = []
     for k in values:
-        if k in APP_FIELDS:
+        if k == "board":
+            errors.append(_READ_ONLY)
+        elif k in APP_FIELDS:
             v, err = _check_app(k, values[k])
             clean[k] = v
             if err:
                 errors.append(err)
         else:
             engine[k] = values[k]  # unknown keys are reported by settings.check
+            errors.extend(_whole(k, values[k]))
     ec, ee = _settings.check(engine)
     clean.update(ec)
     for k in APP_FIELDS:
@@ -104,6 +108,19 @@ def validate(values):
     errors.extend(ee)
     errors.sort()  # dict order differs between runtimes; keep messages reproducible
     return clean, errors
+
+
+def _whole(k, v):
+    """settings.check would store 33.7 as 33 for a whole-number setting: refuse it instead, so
+    what is echoed is what is stored (33.0 is a whole number and is stored as 33)."""
+    spec = _settings.FIELDS.get(k)
+    if spec is None or not isinstance(v, float):
+        return []
+    default, lo, hi, what = spec
+    if isinstance(default, bool) or not isinstance(default, int) or not lo <= v <= hi \
+            or v == int(v):   # out of range, NaN and infinity: settings.check says so
+        return []
+    return ["%s: must be a whole number from %d to %d (%s), got %s" % (k, lo, hi, what, _show(v))]
 
 
 def defaults():
@@ -402,6 +419,8 @@ class Store:
     def load_config(self):
         """Read config.json (else config.bak, else defaults). Returns (values, warnings)."""
         raw, warnings = self._load_with_bak(self._p("config"), "config")
+        if raw is not None:
+            raw.pop("board", None)
         clean, errors = validate(raw if raw is not None else {})
         for e in errors:
             warnings.append("config: %s; default used" % e)
@@ -441,6 +460,8 @@ class Store:
     def config_set(self, key, value):
         """Change one setting and save. Returns [] when saved, else the error lines."""
         cfg = self._loaded()
+        if key == "board":
+            return [_READ_ONLY]
         if key not in cfg:
             return ["%s: unknown setting; settings are: %s" % (_show(key), ", ".join(sorted(cfg)))]
         new = dict(cfg)
@@ -454,8 +475,8 @@ class Store:
         errors = []
         if not is_name(user, APP_FIELDS["user"][3]):
             errors.append("user: must be 1 to 16 characters of a-z 0-9 - _, got %s" % _show(user))
-        for name, v, lo, hi in (("baseline_cp", baseline_cp, -_CP_LIMIT, _CP_LIMIT),
-                                ("mvc_cp", mvc_cp, 1, _CP_LIMIT), ("t", t, 0, _T_MAX)):
+        for name, v, lo, hi in (("baseline_cp", baseline_cp, -CP_LIMIT, CP_LIMIT),
+                                ("mvc_cp", mvc_cp, 1, CP_LIMIT), ("t", t, 0, _T_MAX)):
             if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
                 errors.append("%s: must be a whole number from %d to %d, got %s"
                               % (name, lo, hi, _show(v)))
@@ -681,7 +702,7 @@ class Store:
 
 
 def _cal_ok(d):
-    for k, lo, hi in (("baseline_cp", -_CP_LIMIT, _CP_LIMIT), ("mvc_cp", 1, _CP_LIMIT),
+    for k, lo, hi in (("baseline_cp", -CP_LIMIT, CP_LIMIT), ("mvc_cp", 1, CP_LIMIT),
                       ("t", 0, _T_MAX)):
         v = d.get(k)
         if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:

@@ -264,6 +264,11 @@ def _flash(tr, port, args, profiles):
     if chip and machine and chip not in machine.upper().replace("-", ""):
         raise CliError("this board reports %r but profile %s is for %s; pass the right --board"
                        % (machine, board, chip))
+    seen = guess_board(machine)
+    if args.board and seen and seen != board:
+        # same chip, other board: a pico_w profile drives pins a plain Pico does not have
+        raise CliError("this board reports %r, which is a %s, not a %s; pass --board %s"
+                       % (machine, seen, board, seen))
     t0 = time.monotonic()
     print("building for %s (%s, mpy-cross -march=%s)..." % (board, chip or "?", profile["arch"]),
           flush=True)
@@ -278,8 +283,7 @@ def _flash(tr, port, args, profiles):
     board_txt = (board + "\n").encode()
     extra = {"/board.txt": board_txt}
     if "/config.json" not in have:
-        cfg = {} if board == "pico" else {"board": board}
-        extra["/config.json"] = (json.dumps(cfg) + "\n").encode()
+        extra["/config.json"] = b"{}\n"   # every default; board.txt names the profile
     todo = [p for p in sorted(files) if args.force or have.get(p) != want[p]]
     todo += [p for p in sorted(extra) if have.get(p) != sha(extra[p])]
     managed = set(dirs)
