@@ -253,8 +253,9 @@ class Device:
 
     # -- commands --
 
-    def send(self, text, timeout=5.0, records=None) -> dict[str, Any]:
-        """Send one command line and return its reply dict (ok true or false)."""
+    def send(self, text, timeout=5.0, records=None, raw=None) -> dict[str, Any]:
+        """Send one command line and return its reply dict (ok true or false). records: a list
+        that gets the R lines' records before the reply; raw: one that gets their text."""
         self.write(text)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -266,6 +267,8 @@ class Device:
                     reply = item
                 elif kind == "record" and records is not None and reply is None:
                     records.append(item)
+                    if raw is not None:
+                        raw.append(line[2:])
                     end = time.monotonic() + timeout    # a long stream is not a timeout
                 else:
                     self._keep(kind, item)
@@ -291,12 +294,47 @@ class Device:
         try:
             r = self.send("hello", timeout)
         except CliError:
-            raise CliError(self._why_silent())
+            if not self._at_repl():
+                raise CliError(self._why_silent())
+            # mpremote (or a Ctrl-C) left the board at its REPL: a soft reset runs main.py,
+            # which starts the firmware again if it is there
+            self._soft_reset()
+            try:
+                r = self.send("hello", timeout)
+            except CliError:
+                raise CliError(self._why_silent())
         if not r.get("ok") or r.get("protocol") != 1:
             raise CliError("the device on %s answered hello with %s; it needs pacer protocol 1 "
                            "(`pacer flash` installs the matching firmware)" % (self.port, r))
         self.info = r
+        # the board has no battery-backed clock: every connection gives it the time, so the
+        # sessions it starts are dated (an older firmware refuses the command; that is fine)
+        c = self.send("clock set %d" % int(time.time()), timeout)
+        self.info["clock"] = c.get("clock") if c.get("ok") else None
         return r
+
+    def _at_repl(self):
+        text = "\n".join(self.noise[-20:]) + self._buf.decode("utf-8", "replace")
+        return ">>>" in text or "raw REPL" in text or "Traceback" in text
+
+    def _soft_reset(self, boot_s=4.0):
+        """Ctrl-B (leave the raw REPL), Ctrl-D (soft reset), then wait for the boot line."""
+        try:
+            self.ser.write(b"\r\x02")
+            time.sleep(0.1)
+            self.ser.write(b"\x04")
+            self.ser.flush()
+        except (serial.SerialException, OSError) as e:
+            raise CliError("lost the connection to %s (%s); plug the board back in and retry"
+                           % (self.port, str(e).splitlines()[0] if str(e) else "write failed"))
+        end = time.monotonic() + boot_s
+        while time.monotonic() < end:
+            for line in self.read_lines():
+                kind, item = self.classify(line)
+                if kind == "event" and item.get("type") == "boot":
+                    self.write("")
+                    return
+                self._keep(kind, item)
 
     def _why_silent(self):
         text = "\n".join(self.noise[-20:]) + self._buf.decode("utf-8", "replace")
