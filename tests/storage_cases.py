@@ -141,6 +141,9 @@ def _mkroot(osm, root):
 
 # -- config ---------------------------------------------------------------------------------
 
+T1 = 1796083200   # calibration dates: seconds since 1970
+T2 = 1796169600
+
 A = {"target_pct": 50, "vibration_pct": 30, "user": "anna", "loop_hz": 40}
 B = {"target_pct": 60, "vibration_pct": 90, "user": "bob", "stream": True, "reach_s": 3.5}
 
@@ -283,21 +286,20 @@ def case_power_cut_at_every_step_of_a_config_save(osm, root):
 def case_power_cut_during_calibration_save(osm, root):
     def action(st, setup):
         if setup is None:
-            st.save_cal("anna", 100, 2000, 1)
+            st.save_cal("anna", 2000, T1)
             return True
-        return st.save_cal("anna", 150, 3000, 2)
+        return st.save_cal("anna", 3000, T2)
 
     seen = []
 
     def check(d):
         cal = Store(osm, d).load_cal("anna")
-        assert cal in ({"baseline_cp": 100, "mvc_cp": 2000, "t": 1},
-                       {"baseline_cp": 150, "mvc_cp": 3000, "t": 2}), cal
+        assert cal in ({"mvc_cp": 2000, "t": T1}, {"mvc_cp": 3000, "t": T2}), cal
         seen.append(cal["t"])
 
     cuts = _cut_each_step(osm, root, action, check)
     assert cuts == ["mkdir", "open", "write", "close", "rename", "rename"], cuts
-    assert seen == [1, 1, 1, 1, 1, 1, 2], seen
+    assert seen == [T1, T1, T1, T1, T1, T1, T2], seen
 
 
 def case_full_flash_refuses_config_save_keeps_old(osm, root):
@@ -319,19 +321,24 @@ def case_full_flash_refuses_config_save_keeps_old(osm, root):
 def case_calibration_round_trip(osm, root):
     st = Store(osm, root)
     assert st.load_cal("anna") is None
-    assert st.save_cal("anna", -150, 3500, 12) == []
-    assert st.save_cal("bob", 0, 1800, 3) == []
-    assert Store(osm, root).load_cal("anna") == {"baseline_cp": -150, "mvc_cp": 3500, "t": 12}
-    assert st.save_cal("anna", 120, 3600, 13) == []
-    assert st.load_cal("anna")["t"] == 13
+    assert st.save_cal("anna", 3500, T1) == []
+    assert st.save_cal("bob", 1800, None) == []          # no clock set yet: no date
+    assert Store(osm, root).load_cal("anna") == {"mvc_cp": 3500, "t": T1}
+    assert json.loads(_read_bytes(root + "/cal/anna.json")) == {"mvc_cp": 3500, "t": T1}
+    assert Store(osm, root).load_cal("bob") == {"mvc_cp": 1800, "t": None}
+    assert st.save_cal("anna", 3600, T2) == []
+    assert st.load_cal("anna")["t"] == T2
     # a corrupt file: the previous calibration from .bak; both corrupt: None
-    _put(root + "/cal/anna.json", b"{\"baseline_cp\": 12")
-    assert st.load_cal("anna") == {"baseline_cp": -150, "mvc_cp": 3500, "t": 12}
-    _put(root + "/cal/anna.bak", b"{\"baseline_cp\": 1, \"mvc_cp\": 0, \"t\": 1}")
+    _put(root + "/cal/anna.json", b"{\"mvc_cp\": 12")
+    assert st.load_cal("anna") == {"mvc_cp": 3500, "t": T1}
+    _put(root + "/cal/anna.bak", b"{\"mvc_cp\": 0, \"t\": 1}")
     assert st.load_cal("anna") is None
-    assert len(st.save_cal("anna", 0, 0, -1)) == 2
-    assert st.save_cal("../etc", 0, 100, 0) != [] and st.load_cal("../etc") is None
-    assert st.save_cal("anna", 1.5, 100, 0) != []
+    # an older build's file: its baseline is ignored, its "t" (ms into a session) is no date
+    _put(root + "/cal/old.json", b"{\"baseline_cp\": 150, \"mvc_cp\": 2500, \"t\": 61000}")
+    assert st.load_cal("old") == {"mvc_cp": 2500, "t": None}
+    assert len(st.save_cal("anna", 0, 61000)) == 2        # t must be a date
+    assert st.save_cal("../etc", 100, T1) != [] and st.load_cal("../etc") is None
+    assert st.save_cal("anna", 1.5, T1) != []
     assert st.load_cal("bob")["mvc_cp"] == 1800
 
 
@@ -612,7 +619,7 @@ def case_unusable_root_degrades_without_raising(osm, root):
     values, _ = st.load_config()
     assert values == storage.defaults()
     assert st.save_config(A) != []
-    assert st.save_cal("anna", 1, 100, 1) != [] and st.load_cal("anna") is None
+    assert st.save_cal("anna", 100, T1) != [] and st.load_cal("anna") is None
     assert st.save_program("p", {"name": "p"}) != [] and st.program_names() == []
     assert st.begin_session("h") is None and st.append("x") is False
     st.end_session()

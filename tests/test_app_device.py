@@ -6,6 +6,8 @@ import hw_env  # noqa: F401 - firmware/ and host_tools/vdev/ on sys.path
 # isort: split
 import json
 
+import pytest
+
 import board_cases as C
 from pacer import builtin
 
@@ -139,3 +141,48 @@ def test_whole_number_settings_refuse_fractions_and_board_is_read_only(tmp_path)
     r = cmd(w, app, usb, 'config set board "esp32"')
     assert r["ok"] is False and "read-only" in r["error"], r
     assert "board" not in app.store.config_get()
+
+
+def _squeezed_at_power_up(t_ms):
+    return 25.0 if t_ms < 300 else 0.0   # someone held the probe while plugging in
+
+
+@pytest.mark.parametrize("board", ["pico_w", "esp32"])   # MPRLS, BMP280: absolute sensors
+def test_absolute_sensors_are_zeroed_at_rest_not_at_the_first_sample(tmp_path, board):
+    from pacer_app import supervisor
+    w, app = C.make(board, str(tmp_path / "fs"), usb=RecUsb())
+    w.set_pressure(0, _squeezed_at_power_up)
+    C.run(w, app, 200)                          # the first samples: the squeezed probe
+    assert abs(app.board.cp) < 100              # ... read as zero
+
+    class Clock:
+        def ticks_ms(self):
+            return w.now_ms()
+
+        def sleep_ms(self, ms):
+            w.advance_ms(ms)
+
+    C.run(w, app, 300)
+    assert app.board.cp < -2000, app.board.cp   # at rest, but reads -25 cmH2O
+    assert supervisor.self_test(app.board, Clock()) == (True, "ok")
+    C.run(w, app, 500)
+    assert abs(app.board.cp) < 100, app.board.cp   # zeroed at the quiet self-test
+    # a self-test that is not quiet (a squeeze) leaves the zero alone
+    w.set_pressure(0, lambda t: 10.0 + (t // 20 % 2) * 3.0)
+    supervisor.self_test(app.board, Clock())
+    w.set_pressure(0, 0.0)
+    C.run(w, app, 500)
+    assert abs(app.board.cp) < 100, app.board.cp
+
+
+def test_a_calibration_is_stored_with_its_date_and_no_unused_baseline(tmp_path):
+    from app_rig import Rig
+    rig = Rig(tmp_path, program="calibrate")
+    rig.usb.send("clock set 1796083200\nstart calibrate\n")
+    rig.run(100)
+    rig.start_ms = rig.w.now_ms()
+    rig.run(3 * 60000)
+    cal = json.loads((tmp_path / "cal" / "default.json").read_text())
+    assert set(cal) == {"mvc_cp", "t"} and cal["mvc_cp"] > 1000, cal
+    assert 1796083200 < cal["t"] < 1796083200 + 4 * 60, cal   # a date, not ms into the session
+    assert rig.store.load_cal("default") == cal

@@ -243,7 +243,7 @@ class App:
             if kind == ev.PHASE or kind == ev.SUMMARY:
                 phase = True
             elif kind == ev.CALIB:
-                self.store.save_cal(self.user, q.buf[off + 2], q.buf[off + 3], self.el)
+                self.store.save_cal(self.user, q.buf[off + 3], self.wall.read(self.now))
         if phase:
             # flash writes stall the CPU on rp2: only at phase boundaries, never mid-phase
             self.store.flush()

@@ -6,7 +6,9 @@ the littlefs root. Files under root:
 
     config.json          settings that differ from their defaults, one JSON object
     config.bak           the previous good config.json: the fallback when config.json is unreadable
-    cal/<user>.json      {"baseline_cp": int, "mvc_cp": int, "t": int}, and cal/<user>.bak
+    cal/<user>.json      {"mvc_cp": int, "t": seconds since 1970 or null}, and cal/<user>.bak
+                         (the engine takes each session's rest baseline afresh, so only the
+                         maximum squeeze is kept; "t" is null when no host had set the clock)
     programs/<name>.json custom program specs (the caller validates them with pacer.program.build)
     sessions/NNNNN.log   one log per session, records "<json text>*<crc16 hex>\\n"
     sessions/next.json   {"next": N}: the next session id, and sessions/next.bak. Ids never
@@ -34,6 +36,7 @@ from array import array
 
 from pacer import settings as _settings
 from pacer.program import is_name
+from pacer_app.clock import EPOCH_MAX, EPOCH_MIN
 from pacer_app.protocol import CP_LIMIT, MAX_ID
 from pacer_hw._compat import const
 
@@ -43,7 +46,6 @@ _CHUNK = const(512)
 _TAIL = const(2048)         # a summary is the last record and shorter than this
 _SMALL_FILE = const(4096)   # config, calibration and program files are far smaller
 _ID_FILE = const(64)        # sessions/next.json: {"next": N}
-_T_MAX = 0x7FFFFFFF
 
 # App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
 # For names lo/hi bound the length.
@@ -470,21 +472,23 @@ class Store:
 
     # -- calibration ----------------------------------------------------------------------
 
-    def save_cal(self, user, baseline_cp, mvc_cp, t):
-        """Store a user's calibration. Returns [] when saved, else the error lines."""
+    def save_cal(self, user, mvc_cp, t):
+        """Store a user's calibration: the maximum squeeze and when (seconds since 1970, None
+        if unknown). Returns [] when saved, else the error lines."""
         errors = []
         if not is_name(user, APP_FIELDS["user"][3]):
             errors.append("user: must be 1 to 16 characters of a-z 0-9 - _, got %s" % _show(user))
-        for name, v, lo, hi in (("baseline_cp", baseline_cp, -CP_LIMIT, CP_LIMIT),
-                                ("mvc_cp", mvc_cp, 1, CP_LIMIT), ("t", t, 0, _T_MAX)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
-                errors.append("%s: must be a whole number from %d to %d, got %s"
-                              % (name, lo, hi, _show(v)))
+        if not _whole_in(mvc_cp, 1, CP_LIMIT):
+            errors.append("mvc_cp: must be a whole number from 1 to %d, got %s"
+                          % (CP_LIMIT, _show(mvc_cp)))
+        if t is not None and not _whole_in(t, EPOCH_MIN, EPOCH_MAX):
+            errors.append("t: must be seconds since 1970 from %d to %d, or None, got %s"
+                          % (EPOCH_MIN, EPOCH_MAX, _show(t)))
         if errors:
             return errors
         self._mkdir("cal")
-        err = self._replace(self._p("cal", user), '{"baseline_cp": %d, "mvc_cp": %d, "t": %d}\n'
-                            % (baseline_cp, mvc_cp, t), True)
+        err = self._replace(self._p("cal", user), '{"mvc_cp": %d, "t": %s}\n'
+                            % (mvc_cp, "null" if t is None else "%d" % t), True)
         if err:
             msg = "calibration not saved: %s" % err
             self._warn(msg)
@@ -492,14 +496,17 @@ class Store:
         return []
 
     def load_cal(self, user):
-        """{"baseline_cp", "mvc_cp", "t"} for the user, or None if missing or corrupt."""
+        """{"mvc_cp", "t"} for the user, or None if missing or corrupt. A "t" that is no date
+        (older builds stored milliseconds into the session) reads as None."""
         if not is_name(user, APP_FIELDS["user"][3]):
             return None
         base = self._p("cal", user)
         for path in (base + ".json", base + ".bak"):
             d = self._load_json(path)
-            if d is not None and _cal_ok(d):
-                return {"baseline_cp": d["baseline_cp"], "mvc_cp": d["mvc_cp"], "t": d["t"]}
+            if d is not None and _whole_in(d.get("mvc_cp"), 1, CP_LIMIT):
+                t = d.get("t")
+                return {"mvc_cp": d["mvc_cp"],
+                        "t": t if _whole_in(t, EPOCH_MIN, EPOCH_MAX) else None}
         return None
 
     # -- custom programs ------------------------------------------------------------------
@@ -701,10 +708,5 @@ class Store:
         return self._remove(self._spath(sid))
 
 
-def _cal_ok(d):
-    for k, lo, hi in (("baseline_cp", -CP_LIMIT, CP_LIMIT), ("mvc_cp", 1, CP_LIMIT),
-                      ("t", 0, _T_MAX)):
-        v = d.get(k)
-        if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
-            return False
-    return True
+def _whole_in(v, lo, hi):
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
