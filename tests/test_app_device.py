@@ -104,7 +104,7 @@ def test_config_set_program_and_user_take_effect_at_once(tmp_path):
     press(w, app, 200)                        # the button starts it now, not after a reboot
     assert app.program_name == "box"
     r = cmd(w, app, usb, 'config set user "anna"')
-    assert r["ok"] is False and "a session is running" in r["error"]
+    assert r["ok"] is False and "`stop` the session first" in r["error"]
     app.stop()
     assert cmd(w, app, usb, 'config set user "anna"')["value"] == "anna"
     assert app.user == "anna" and app.status()["user"] == "anna"
@@ -120,11 +120,11 @@ def test_a_stored_program_that_is_gone_never_crashes_the_button(tmp_path):
     app.store.delete_program("mine")          # gone behind the app's back
     press(w, app, 200)                        # was: ValueError out of the loop
     assert app.selected == builtin.NAMES[0] and app.engine is None
-    assert "mine" in app.status()["warning"]
+    assert "mine" in app.status()["warning"] and app.status()["warnings"] >= 1
     # and a config naming no program (an old backup, a deleted file) at boot
     w2, app2 = C.make("pico", str(tmp_path / "fs"), usb=RecUsb())
     assert app2.selected == builtin.NAMES[0]
-    assert "'mine' not found" in app2.warnings[-1]
+    assert "no program 'mine'" in app2.store.warnings[-1]
     press(w2, app2, 200)
     assert app2.program_name == builtin.NAMES[0]
 
@@ -132,7 +132,7 @@ def test_a_stored_program_that_is_gone_never_crashes_the_button(tmp_path):
 def test_whole_number_settings_refuse_fractions_and_board_is_read_only(tmp_path):
     w, app, usb = rig(tmp_path)
     r = cmd(w, app, usb, "config set vibration_pct 33.7")
-    assert r["ok"] is False and "whole number from 0 to 100" in r["error"], r
+    assert r["ok"] is False and "vibration_pct: must be a whole number" in r["error"], r
     assert app.store.config_get("vibration_pct") == 70
     r = cmd(w, app, usb, "config set vibration_pct 33.0")
     assert r["value"] == 33 and app.store.config_get("vibration_pct") == 33   # echoed as stored
@@ -186,3 +186,20 @@ def test_a_calibration_is_stored_with_its_date_and_no_unused_baseline(tmp_path):
     assert set(cal) == {"mvc_cp", "t"} and cal["mvc_cp"] > 1000, cal
     assert 1796083200 < cal["t"] < 1796083200 + 4 * 60, cal   # a date, not ms into the session
     assert rig.store.load_cal("default") == cal
+
+
+def test_programs_delete_removes_a_custom_program_and_reselects(tmp_path):
+    w, app, usb = rig(tmp_path)
+    spec = {"name": "mine", "blocks": [{"steps": [{"s": 5, "role": "baseline"}]}]}
+    assert cmd(w, app, usb, "programs push " + json.dumps(spec))["ok"]
+    assert cmd(w, app, usb, 'config set program "mine"')["ok"]
+    r = cmd(w, app, usb, "programs delete kegel")
+    assert r["ok"] is False and "no custom program 'kegel'" in r["error"]
+    assert "kegel" in app.programs()
+    app.start("mine")   # a running session keeps its timeline and runs to its end
+    r = cmd(w, app, usb, "programs delete mine")
+    assert r == {"ok": True, "cmd": "programs delete"}, r
+    assert "mine" not in app.programs() and app.selected == builtin.NAMES[0]
+    assert app.status()["state"] == "running"
+    app.stop()
+    assert "no custom program" in cmd(w, app, usb, "programs delete mine")["error"]

@@ -60,9 +60,8 @@ class App:
         self.usb = usb
         self._usb_queue = usb is not None and hasattr(usb, "flush")
         self.board_name = board_name
-        cfg, warnings = store.load_config()
+        cfg = store.load_config()[0]   # what it could not use is in store.warnings
         self.cfg = cfg
-        self.warnings = warnings
         self.period = 1000 // cfg.get("loop_hz", 50)
         self.selected = ""
         self.engine = None
@@ -90,13 +89,9 @@ class App:
         """The program the button starts. A name that is no program (deleted, or a config from
         elsewhere) falls back to the first built-in with a warning, never a crash later."""
         if name not in self.programs():
-            self._warn("program %r not found; the button starts %s" % (name, _FIRST))
+            self.store.warn("no program %r, %s selected" % (name, _FIRST))
             name = _FIRST
         self.selected = name
-
-    def _warn(self, msg):
-        self.warnings.append(msg)
-        del self.warnings[:-8]
 
     # ---- host link -----------------------------------------------------------------------
     def _send(self, text):
@@ -279,7 +274,7 @@ class App:
             try:
                 self.start(self.selected)
             except ValueError as e:  # e.g. its file was corrupted since it was selected
-                self._warn("button: %s" % e)
+                self.store.warn(str(e))
                 self._select(_FIRST)
         elif btn == LONG:
             names = self.programs()
@@ -293,13 +288,12 @@ class App:
     # ---- the device interface (pacer_app.protocol) ----------------------------------------
     def status(self):
         eng = self.engine
+        w = self.store.warnings
         st = "idle"
         d = {"version": VERSION, "board": self.board_name, "protocol": PROTOCOL,
              "selected": self.selected, "stream": self.stream, "inject": self.injecting,
-             "free_bytes": self.store.free_bytes(), "warnings": len(self.warnings),
-             "user": self.user}
-        if self.warnings:
-            d["warning"] = self.warnings[-1]
+             "free_bytes": self.store.free_bytes(), "user": self.user,
+             "warnings": len(w), "warning": w[-1] if w else None}
         if eng is not None:
             st = ("idle", "running", "paused", "done")[eng.state]
             d["program"] = self.program_name
@@ -335,6 +329,12 @@ class App:
         err = self.store.save_program(spec["name"], spec)
         if err:
             raise ValueError(err[0])
+
+    def program_delete(self, name):
+        # a running session keeps its copy (the engine's timeline): it runs to its end
+        if name in builtin.NAMES or not self.store.delete_program(name):
+            raise ValueError("no custom program %r; `programs list` shows them" % name)
+        self._select(self.selected)
 
     def start(self, name):
         eng = self.engine
@@ -389,13 +389,12 @@ class App:
         if key == "program" and isinstance(value, str) and value not in self.programs():
             raise ValueError("program: no program %s; `programs list` shows them"
                              % json.dumps(value))
-        eng = self.engine
-        if key == "user" and eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
-            raise ValueError("user: a session is running for %s; `stop` it first" % self.user)
+        if key == "user" and self.engine is not None and self.engine.state in (RUNNING, PAUSED):
+            raise ValueError("user: `stop` the session first")   # its calibration is theirs
         r = self.store.config_set(key, value)
         if r:
             raise ValueError("; ".join([str(x) for x in r]))
-        self.cfg, self.warnings = self.store.load_config()
+        self.cfg = self.store.load_config()[0]
         # in effect at once, not at the next boot (loop_hz, which sets the loop period, is the
         # one setting that waits for a reset)
         self.stream = bool(self.cfg.get("stream", self.stream))

@@ -16,6 +16,7 @@ ValueError(message) for user errors, which become error replies:
     programs() -> list                program names (built-in and custom)
     program_show(name) -> dict        the program spec
     program_push(spec)                spec already passed pacer.program.build: store it
+    program_delete(name)              a custom program (a built-in cannot be deleted)
     start(name), pause(), resume(), stop(), calibrate()
     config_get(key) -> value          key None: dict of every setting
     config_set(key, value)            -> None or the value as stored
@@ -50,6 +51,7 @@ NUM_LIMIT = 1000000000      # no setting or program field comes near; bigger is 
 _JSON_DEPTH = 8
 
 COMMANDS = ("hello", "status", "programs list", "programs show NAME", "programs push JSON",
+            "programs delete NAME",
             "start NAME", "pause", "resume", "stop", "calibrate", "config get [KEY]",
             "config set KEY JSON", "clock get", "clock set EPOCH", "sessions list",
             "sessions get ID", "sessions delete ID", "stream on|off", "inject on|off",
@@ -298,12 +300,8 @@ class Protocol:
             self._error(self._cmd, "session %d: reading stopped after %d records: %s"
                         % (self._sid, self._count, why))
             return
-        fields = {"id": self._sid, "records": self._count, "bad": getattr(src, "bad", 0),
-                  "torn": getattr(src, "torn", 0)}
-        digest = getattr(src, "digest", None)
-        if digest is not None:
-            fields["digest"] = digest
-        self._reply(fields)
+        self._reply({"id": self._sid, "records": self._count, "bad": getattr(src, "bad", 0),
+                     "torn": getattr(src, "torn", 0), "digest": getattr(src, "digest", None)})
 
     # -- commands -------------------------------------------------------------------------
 
@@ -340,13 +338,16 @@ class Protocol:
         self._result(self.device.start(_name(rest)))
 
     def _programs(self, word, rest):
-        sub, arg = self._sub(word, rest, ("list", "show", "push"))
+        sub, arg = self._sub(word, rest, ("list", "show", "push", "delete"))
         if sub == "list":
             self._noargs(arg)
             self._reply({"programs": list(self.device.programs())})
         elif sub == "show":
             name = _name(arg)
             self._reply({"name": name, "program": self.device.program_show(name)})
+        elif sub == "delete":
+            name = _name(arg)
+            self._result(self.device.program_delete(name))
         else:
             if not arg:
                 raise ValueError("programs push needs the program as JSON on the same line")
@@ -380,7 +381,7 @@ class Protocol:
         sub, arg = self._sub(word, rest, ("get", "set"))
         if sub == "set":
             self.device.clock_set(parse_int(arg, EPOCH_MIN, EPOCH_MAX,
-                                            "EPOCH (seconds since 1970-01-01 UTC)"))
+                                            "EPOCH (seconds since 1970, UTC)"))
         else:
             self._noargs(arg)
         self._reply({"clock": self.device.clock()})

