@@ -386,7 +386,7 @@ class App:
         return self.store.config_get(key)
 
     def config_set(self, key, value):
-        if key == "program" and isinstance(value, str) and value not in self.programs():
+        if key == "program" and value not in self.programs():
             raise ValueError("program: no program %s; `programs list` shows them"
                              % json.dumps(value))
         if key == "user" and self.engine is not None and self.engine.state in (RUNNING, PAUSED):

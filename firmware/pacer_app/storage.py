@@ -45,7 +45,6 @@ _MAX_RECORD = const(2048)   # longer "records" can only be corruption
 _CHUNK = const(512)
 _TAIL = const(2048)         # a summary is the last record and shorter than this
 _SMALL_FILE = const(4096)   # config, calibration and program files are far smaller
-_ID_FILE = const(64)        # sessions/next.json: {"next": N}
 
 # App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
 # For names lo/hi bound the length.
@@ -364,8 +363,8 @@ class Store:
                 err = _oserr(e)
         return err
 
-    def _load_json(self, path, limit=_SMALL_FILE):
-        data = self._read(path, limit)
+    def _load_json(self, path):
+        data = self._read(path, _SMALL_FILE)
         if not data:
             return None
         try:
@@ -374,7 +373,7 @@ class Store:
             return None
         return v if isinstance(v, dict) else None
 
-    def _replace(self, base, text, keep_bak, limit=_SMALL_FILE):
+    def _replace(self, base, text, keep_bak):
         """Make base.json hold text, old or new after a power cut at any point. None or an error."""
         path = base + ".json"
         tmp = base + ".tmp"
@@ -383,7 +382,7 @@ class Store:
             self._remove(tmp)
             return err
         try:
-            if keep_bak and self._load_json(path, limit) is not None:
+            if keep_bak and self._load_json(path) is not None:
                 self.os.rename(path, base + ".bak")
             self.os.rename(tmp, path)
         except OSError as e:  # littlefs can run out of space for the rename's metadata too
@@ -391,15 +390,15 @@ class Store:
             return _oserr(e)
         return None
 
-    def _load_with_bak(self, base, what, limit=_SMALL_FILE):
+    def _load_with_bak(self, base, what):
         """(dict, warnings) from base.json, else base.bak, else (None, warnings)."""
-        v = self._load_json(base + ".json", limit)
+        v = self._load_json(base + ".json")
         if v is not None:
             return v, []
         there = self._size(base + ".json") >= 0
         warnings = ["%s.json %s" % (what, "unreadable (empty, truncated or not JSON)" if there
                                     else "missing")]
-        v = self._load_json(base + ".bak", limit)
+        v = self._load_json(base + ".bak")
         if v is not None:
             warnings.append("%s: using the last good copy %s.bak" % (what, what))
             return v, warnings
@@ -594,17 +593,16 @@ class Store:
         the two skips an id but never hands one out twice. None if it cannot be stored."""
         nxt = self._next
         if not nxt:
-            d, _ = self._load_with_bak(self._p("sessions", "next"), "sessions/next", _ID_FILE)
-            v = d.get("next") if d is not None else None
-            nxt = v if _whole_in(v, 1, MAX_ID + 1) else 1
+            d, _ = self._load_with_bak(self._p("sessions", "next"), "sessions/next")
+            v = d.get("next") if d is not None else 1
+            nxt = v if isinstance(v, int) and 0 < v <= MAX_ID + 1 else 1
         ids = self._session_ids()
         if ids and ids[-1] >= nxt:   # logs from before the counter existed, or a lost counter
             nxt = ids[-1] + 1
         if nxt > MAX_ID:
             self.warn("session ids used up: no more sessions are logged")
             return None
-        err = self._replace(self._p("sessions", "next"), '{"next": %d}\n' % (nxt + 1), True,
-                            _ID_FILE)
+        err = self._replace(self._p("sessions", "next"), '{"next": %d}\n' % (nxt + 1), True)
         if err:
             self.warn("session not logged: id counter %s" % err)
             return None
