@@ -56,7 +56,7 @@ def header(app, sid):
 def test_sessions_are_dated_by_the_hosts_clock(tmp_path):
     w, app, usb = rig(tmp_path)
     # before any host set the clock: no date rather than a wrong one
-    assert cmd(w, app, usb, "clock get")["clock"] is None
+    assert app.status()["clock"] is None
     app.start("box")
     app.stop()
     assert header(app, 1)["started"] is None

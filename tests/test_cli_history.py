@@ -35,6 +35,7 @@ def board(tmp_path_factory):
         prog = d / "short.json"
         prog.write_text(json.dumps(SHORT))
         assert cli.main(["programs", "push", str(prog), "--port", vb.port]) == 0
+        vb.prog = prog
         yield vb
     finally:
         vb.stop()
@@ -108,7 +109,7 @@ def test_a_copy_that_does_not_match_the_boards_digest_is_refused(board, capsys, 
     train(board.port)
     monkeypatch.setattr(sessions, "digest", lambda texts: 0x1234)   # as if a record changed
     rc, out, err = pacer(capsys, "sessions", "sync", tmp_path, "--delete", "--port", board.port)
-    assert rc == 1 and "the copy failed twice" in err and err.count("\n") == 1, err
+    assert rc == 3 and "the copy failed twice" in err and err.count("\n") == 1, err
     assert not list(tmp_path.glob("session-*"))
     monkeypatch.undo()
     rc, out, _ = pacer(capsys, "sessions", "list", "--json", "--port", board.port)
@@ -117,17 +118,17 @@ def test_a_copy_that_does_not_match_the_boards_digest_is_refused(board, capsys, 
 
 def test_settings_that_would_crash_or_mislead_are_refused(board, capsys):
     rc, _, err = pacer(capsys, "config", "set", "program", "nosuch", "--port", board.port)
-    assert rc == 1 and 'no program "nosuch"' in err and err.count("\n") == 1, err
+    assert rc == 2 and 'no program "nosuch"' in err and err.count("\n") == 1, err
     rc, out, err = pacer(capsys, "config", "set", "program", "short", "--port", board.port)
     assert rc == 0 and out.strip() == 'program = "short"', err
     rc, _, err = pacer(capsys, "config", "set", "vibration_pct", "33.7", "--port", board.port)
-    assert rc == 1 and "whole number" in err and err.count("\n") == 1, err
+    assert rc == 2 and "whole number" in err and err.count("\n") == 1, err
     rc, out, err = pacer(capsys, "config", "set", "vibration_pct", "33.0", "--port", board.port)
     assert rc == 0 and out.strip() == "vibration_pct = 33", out   # echoed as stored
     rc, _, err = pacer(capsys, "config", "set", "board", "esp32", "--port", board.port)
-    assert rc == 1 and "read-only" in err and err.count("\n") == 1, err
+    assert rc == 2 and "read-only" in err and err.count("\n") == 1, err
     rc, _, err = pacer(capsys, "flash", "--port", board.port, "--board", "pico_w")
-    assert rc == 1 and err.count("\n") == 1, err
+    assert rc == 2 and err.count("\n") == 1, err
     assert "'Raspberry Pi Pico with RP2040', which is a pico, not a pico_w" in err, err
 
 
@@ -137,3 +138,67 @@ def test_after_mpremote_the_board_is_reset_not_declared_empty(board, capsys):
     assert r.returncode == 0 and b"42" in r.stdout
     rc, out, err = pacer(capsys, "config", "show", "program", "--port", board.port)
     assert rc == 0 and "program = " in out, err
+
+
+def test_status_start_stop_and_the_boards_programs(board, capsys):
+    rc, out, err = pacer(capsys, "status", "--json", "--port", board.port)
+    assert rc == 0, err
+    s = json.loads(out)
+    assert s["board"] == "pico" and s["version"] and s["self_test"] == "ok", s
+    assert s["state"] in ("idle", "done") and s["selected"] and s["user"] == "default"
+    assert s["frames"] > 10 and s["noise_cmH2O"] is not None and s["noise_cmH2O"] < 5, s
+    assert 0 <= s["pressure_cmH2O"] < 30                    # the persona at rest (resting tone)
+    assert s["free_bytes"] > 0 and isinstance(s["clock"], int)
+    rc, out, _ = pacer(capsys, "status", "--port", board.port)
+    assert rc == 0 and "self-test    ok" in out and "noise" in out and "MVC" not in out, out
+    # start and stop by command; the stopped session is kept
+    rc, out, err = pacer(capsys, "start", "short", "--port", board.port)
+    assert rc == 0 and "started short" in out, err
+    st = json.loads(pacer(capsys, "status", "--json", "--port", board.port)[1])
+    assert st["state"] == "running" and st["program"] == "short" and st["session"]
+    rc, out, err = pacer(capsys, "stop", "--port", board.port)
+    assert rc == 0 and "stopped short (session %d)" % st["session"] in out, out + err
+    assert json.loads(pacer(capsys, "status", "--json", "--port", board.port)[1])[
+        "state"] == "done"
+    rc, out, _ = pacer(capsys, "stop", "--port", board.port)
+    assert rc == 0 and "no session is running" in out
+    rc, _, err = pacer(capsys, "start", "nope", "--port", board.port)
+    assert rc == 2 and "no program 'nope'" in err and err.count("\n") == 1
+    # the board's programs, then delete the pushed one
+    rc, out, err = pacer(capsys, "programs", "list", "--board", "--json", "--port", board.port)
+    progs = {p["name"]: p for p in json.loads(out)}
+    assert progs["short"]["builtin"] is False and progs["kegel"]["builtin"] is True
+    assert progs["short"]["duration_ms"] == 7000
+    rc, _, err = pacer(capsys, "programs", "delete", "kegel", "--port", board.port)
+    assert rc == 2 and "no custom program 'kegel'" in err
+    pacer(capsys, "config", "set", "program", "short", "--port", board.port)
+    rc, out, err = pacer(capsys, "programs", "delete", "short", "--port", board.port)
+    assert rc == 0 and "the button starts kegel" in out, err
+    rc, out, _ = pacer(capsys, "programs", "list", "--board", "--port", board.port)
+    assert "short" not in out and "kegel" in out and "<- the button starts it" in out
+    assert pacer(capsys, "programs", "push", board.prog, "--port", board.port)[0] == 0
+
+
+def test_log_stops_the_session_it_started_and_a_refused_start_writes_nothing(board, capsys,
+                                                                             tmp_path):
+    out_dir = tmp_path / "logs"
+    rc, _, err = pacer(capsys, "log", "--port", board.port, "--out", out_dir, "--start",
+                       "nope", "--quiet")
+    assert rc == 2 and "no program 'nope'" in err
+    assert not out_dir.exists() or not list(out_dir.iterdir())
+    rc, out, err = pacer(capsys, "log", "--port", board.port, "--out", out_dir, "--start",
+                         "kegel", "--duration", "1", "--quiet")
+    assert rc == 0, err
+    st = json.loads(pacer(capsys, "status", "--json", "--port", board.port)[1])
+    assert st["state"] != "running", st     # kegel lasts minutes: `log` stopped it
+    events = [json.loads(x) for x in next(out_dir.glob("*.jsonl")).read_text().splitlines()]
+    assert any(e.get("what") == "stopped" for e in events), events[-3:]
+
+
+def test_exit_status_and_pacer_port_are_in_every_help(capsys):
+    from host_tools.cli import COMMANDS
+    for name in COMMANDS:
+        with pytest.raises(SystemExit):
+            cli.main([name.replace("_", "-"), "--help"])
+        out = capsys.readouterr().out
+        assert "3 no board" in out and "2 bad input" in out and "PACER_PORT" in out, name

@@ -81,6 +81,7 @@ class App:
         self._scr_full = 5000    # bar full scale, cp
         self.user = cfg.get("user", "default")
         self.wall = WallClock()  # set by the host: sessions and calibrations are dated
+        self.self_test = None    # the boot self-test's verdict (pacer_app.supervisor)
         self.proto = Protocol(self, self._send)
         self.tele = Telemetry(self._write_frame, self._ready)
         self._select(cfg.get("program", _FIRST))
@@ -293,6 +294,7 @@ class App:
         d = {"version": VERSION, "board": self.board_name, "protocol": PROTOCOL,
              "selected": self.selected, "stream": self.stream, "inject": self.injecting,
              "free_bytes": self.store.free_bytes(), "user": self.user,
+             "calibration": self.store.load_cal(self.user), "self_test": self.self_test,
              "warnings": len(w), "warning": w[-1] if w else None}
         if eng is not None:
             st = ("idle", "running", "paused", "done")[eng.state]
@@ -404,9 +406,6 @@ class App:
 
     def clock_set(self, epoch):
         self.wall.set(epoch, self.now)
-
-    def clock(self):
-        return self.wall.read(self.now)
 
     def sessions(self):
         return self.store.sessions()

@@ -24,7 +24,7 @@ ValueError(message) for user errors, which become error replies:
     session_records(id) -> iterable   of record text lines (a storage.SessionReader: its .bad,
                                       .torn and close() are used when present); None: no session
     session_delete(id)
-    clock_set(epoch), clock() -> int|None   wall-clock seconds since 1970 (UTC)
+    clock_set(epoch)                  wall-clock seconds since 1970 (UTC); status() shows it
     set_stream(on), set_inject(on)    on is a bool
     inject(t_ms, pressure_cp, abdominal_cp or None)    one sample instead of the sensor
 Other methods may return None, a dict (merged into the reply) or a value (sent as "result").
@@ -53,7 +53,7 @@ _JSON_DEPTH = 8
 COMMANDS = ("hello", "status", "programs list", "programs show NAME", "programs push JSON",
             "programs delete NAME",
             "start NAME", "pause", "resume", "stop", "calibrate", "config get [KEY]",
-            "config set KEY JSON", "clock get", "clock set EPOCH", "sessions list",
+            "config set KEY JSON", "clock set EPOCH", "sessions list",
             "sessions get ID", "sessions delete ID", "stream on|off", "inject on|off",
             "S T_MS PRESSURE_CP [ABDOMINAL_CP]", "help")
 
@@ -378,13 +378,10 @@ class Protocol:
         self._reply({"key": key, "value": value if r is None else r})
 
     def _clock(self, word, rest):
-        sub, arg = self._sub(word, rest, ("get", "set"))
-        if sub == "set":
-            self.device.clock_set(parse_int(arg, EPOCH_MIN, EPOCH_MAX,
-                                            "EPOCH (seconds since 1970, UTC)"))
-        else:
-            self._noargs(arg)
-        self._reply({"clock": self.device.clock()})
+        arg = self._sub(word, rest, ("set",))[1]
+        t = parse_int(arg, EPOCH_MIN, EPOCH_MAX, "EPOCH (seconds since 1970, UTC)")
+        self.device.clock_set(t)
+        self._reply({"clock": t})
 
     def _key(self, arg):
         if len(arg) > 32 or len(arg.split()) != 1:

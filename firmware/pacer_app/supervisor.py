@@ -174,6 +174,7 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
         store = Store(os, "/")
         app = App(board, store, Usb(select, sys.stdin, sys.stdout), board_name)
         ok, msg = self_test(board, time)
+        app.self_test = msg
         print('{"t_ms": 0, "type": "boot", "board": "%s", "self_test": "%s", "crashes": %d}'
               % (board_name, msg, crashes))
         wdt = machine.WDT(timeout=min(_WDT_MS, profile.get("wdt_max_ms", _WDT_MS)))

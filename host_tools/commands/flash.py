@@ -23,7 +23,7 @@ import sys
 import time
 
 from host_tools import device
-from host_tools.errors import CliError
+from host_tools.errors import CliError, NoBoard
 
 NAME = "flash"
 HELP = ("Compile the firmware to .mpy for the board, copy what changed (SHA-256 checked), "
@@ -197,7 +197,7 @@ def device_files(tr, dirs):
         elif len(parts) == 2 and parts[0] == "D":
             folders.add(parts[1])
     if "END" not in out:
-        raise CliError("could not list the device's files (%s)" % out.strip()[-80:])
+        raise NoBoard("could not list the device's files (%s)" % out.strip()[-80:])
     return files, folders
 
 
@@ -268,13 +268,13 @@ def run(args):
         try:
             return _flash(tr, port, args, profiles)
         except OSError as e:
-            raise CliError("lost the connection to %s during the transfer (%s); plug it back in "
+            raise NoBoard("lost the connection to %s during the transfer (%s); plug it back in "
                            "and run `pacer flash` again: it finishes the job" % (port, e))
         except Exception as e:
             from mpremote.transport import TransportError
             if isinstance(e, TransportError):
                 lines = str(e).strip().splitlines() or ["no answer"]
-                raise CliError("the transfer to %s failed (%s); run `pacer flash` again: it "
+                raise NoBoard("the transfer to %s failed (%s); run `pacer flash` again: it "
                                "finishes the job" % (port, lines[-1]))
             raise
 
@@ -304,7 +304,7 @@ def _flash(tr, port, args, profiles):
     try:
         have, folders = device_files(tr, dirs)
     except TransportExecError as e:
-        raise CliError("the device could not list its files: %s"
+        raise NoBoard("the device could not list its files: %s"
                        % e.error_output.strip().splitlines()[-1:])
     want = {p: sha(d) for p, d in files.items()}
     board_txt = (board + "\n").encode()

@@ -12,7 +12,7 @@ import json
 import os
 
 from host_tools import device
-from host_tools.errors import CliError
+from host_tools.errors import CliError, NoBoard
 from host_tools.files import write_atomic
 
 NAME = "sessions"
@@ -93,7 +93,7 @@ def fetch(dev, sid, tries=2):
         kept = [rec for i, rec in enumerate(records) if valid_record(rec, i == 0)]
         text = "".join(json.dumps(rec) + "\n" for rec in kept)
         return Fetched(sid, text, len(kept), r, want is not None)
-    raise CliError("session %d: the copy failed twice (%s); check the USB cable and retry"
+    raise NoBoard("session %d: the copy failed twice (%s); check the USB cable and retry"
                    % (sid, why))
 
 
