@@ -43,7 +43,7 @@ def live(dev, seconds=SAMPLE_S):
     return round(sum(ps) / len(ps), 2), round(max(ps) - min(ps), 2), len(ps)
 
 
-def gather(dev):
+def gather(dev) -> dict:
     st = dev.command("status")
     mean, noise, n = live(dev)
     out = {k: st.get(k) for k in ("board", "version", "protocol", "self_test", "state",
@@ -69,8 +69,8 @@ def run(args):
         ("board", "%s on %s" % (s["board"], s["port"])),
         ("firmware", "%s (protocol %s)" % (s["version"], s["protocol"])),
         ("self-test", s["self_test"] or "not run since this firmware started"),
-        ("state", s["state"] + (" %s (session %s)" % (s["program"], s["session"])
-                                if s["state"] in ("running", "paused") else "")),
+        ("state", "%s%s" % (s["state"], " %s (session %s)" % (s["program"], s["session"])
+                            if s["state"] in ("running", "paused") else "")),
         ("pressure", "no telemetry" if s["pressure_cmH2O"] is None else
          "%.2f cmH2O, noise %.2f cmH2O peak to peak over %d frames"
          % (s["pressure_cmH2O"], s["noise_cmH2O"], s["frames"])),
