@@ -8,10 +8,10 @@ import importlib
 import sys
 
 from host_tools import __version__
-from host_tools.errors import CliError
+from host_tools.errors import EXIT_STATUS, CliError
 
-COMMANDS = ("programs", "replay", "sim", "vboard", "flash", "install_micropython", "log", "test",
-             "sessions", "report", "config", "demo")
+COMMANDS = ("programs", "replay", "sim", "vboard", "flash", "install_micropython", "status",
+            "start", "stop", "log", "test", "sessions", "report", "config", "demo")
 
 
 def _load(name):
@@ -28,7 +28,9 @@ def build_parser():
         prog="pacer",
         description="Host tools for the pacer pelvic-floor trainer: programs, replay, simulator, "
                     "virtual board, flashing, logging, sessions and reports.",
-        epilog="Run 'pacer COMMAND --help' for a command's options and an example.")
+        epilog="Run 'pacer COMMAND --help' for a command's options and an example.\n\n"
+               + EXIT_STATUS + "\nenvironment: PACER_PORT, the serial port when --port is "
+               "not given", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version="pacer " + __version__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -36,7 +38,8 @@ def build_parser():
         if mod is None:
             continue
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP,
-                           epilog="example:\n  " + mod.EXAMPLE,
+                           epilog="example:\n  " + mod.EXAMPLE + "\n\n" + EXIT_STATUS
+                           + "\nenvironment: PACER_PORT, the serial port when --port is not given",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)

@@ -23,7 +23,7 @@ from typing import Any
 import serial
 import serial.tools.list_ports
 
-from host_tools.errors import CliError
+from host_tools.errors import CliError, NoBoard
 from host_tools.frames import lost_frames, parse_frame
 
 # USB vendor IDs of boards that run MicroPython, and of the USB-UART bridges on ESP32 boards.
@@ -62,7 +62,7 @@ def find_port(port=None):
         return env
     found = [(d, desc, vid) for d, desc, vid in list_ports() if vid in VIDS]
     if not found:
-        raise CliError("no board found (looked for USB vendor IDs of Raspberry Pi, Espressif, "
+        raise NoBoard("no board found (looked for USB vendor IDs of Raspberry Pi, Espressif, "
                        "CP210x, CH340, FTDI); %s; plug it in or pass --port" % _ports_text())
     if len(found) > 1:
         raise CliError("several boards found (%s); pick one with --port"
@@ -74,19 +74,19 @@ def _open_error(port, e):
     code = getattr(e, "errno", None)
     text = str(e)
     if code == errno.ENOENT or "No such file" in text or "FileNotFoundError" in text:
-        return CliError("port %s does not exist; %s" % (port, _ports_text()))
+        return NoBoard("port %s does not exist; %s" % (port, _ports_text()))
     if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
-        return CliError("permission denied on %s; %s" % (port, DIALOUT_HINT))
+        return NoBoard("permission denied on %s; %s" % (port, DIALOUT_HINT))
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in text or "busy" in text:
-        return CliError("port %s is busy: close mpremote, a serial terminal or another pacer "
+        return NoBoard("port %s is busy: close mpremote, a serial terminal or another pacer "
                         "command that has it open, then retry" % port)
-    return CliError("cannot open %s: %s" % (port, text.splitlines()[0] if text else type(e)))
+    return NoBoard("cannot open %s: %s" % (port, text.splitlines()[0] if text else type(e)))
 
 
 def open_serial(port, timeout=0.05):
     """pyserial port opened exclusively, or a one-line CliError."""
     if not os.path.exists(port) and os.name != "nt" and "://" not in port:
-        raise CliError("port %s does not exist; %s" % (port, _ports_text()))
+        raise NoBoard("port %s does not exist; %s" % (port, _ports_text()))
     try:
         return serial.Serial(port, 115200, timeout=timeout, exclusive=True)
     except (serial.SerialException, OSError, ValueError) as e:
@@ -101,7 +101,7 @@ def raw_repl(port, soft_reset=False):
     from mpremote.transport_serial import SerialTransport
 
     if not os.path.exists(port) and "://" not in port:
-        raise CliError("port %s does not exist; %s" % (port, _ports_text()))
+        raise NoBoard("port %s does not exist; %s" % (port, _ports_text()))
     sink = io.StringIO()
     try:
         with contextlib.redirect_stdout(sink):
@@ -110,7 +110,7 @@ def raw_repl(port, soft_reset=False):
         # mpremote hides the cause: open the port ourselves to name it
         s = open_serial(port)
         s.close()
-        raise CliError("cannot open %s" % port)
+        raise NoBoard("cannot open %s" % port)
     except (serial.SerialException, OSError) as e:
         raise _open_error(port, e)
     try:
@@ -118,10 +118,10 @@ def raw_repl(port, soft_reset=False):
             with contextlib.redirect_stdout(sink):
                 tr.enter_raw_repl(soft_reset=soft_reset, timeout_overall=5)
         except TransportError:
-            raise CliError("the device on %s is not running MicroPython (no raw REPL answered); "
+            raise NoBoard("the device on %s is not running MicroPython (no raw REPL answered); "
                            "put MicroPython on it with `pacer install-micropython`" % port)
         except (serial.SerialException, OSError) as e:
-            raise CliError("lost the connection to %s: %s" % (port, e))
+            raise NoBoard("lost the connection to %s: %s" % (port, e))
         yield tr
     finally:
         with contextlib.suppress(Exception):
@@ -174,7 +174,7 @@ class Device:
             self.ser.write(text.encode() + b"\n")
             self.ser.flush()
         except (serial.SerialException, OSError) as e:
-            raise CliError("lost the connection to %s (%s); plug the board back in and retry"
+            raise NoBoard("lost the connection to %s (%s); plug the board back in and retry"
                            % (self.port, str(e).splitlines()[0] if str(e) else "write failed"))
 
     def read_lines(self, timeout=0.05):
@@ -253,8 +253,9 @@ class Device:
 
     # -- commands --
 
-    def send(self, text, timeout=5.0, records=None) -> dict[str, Any]:
-        """Send one command line and return its reply dict (ok true or false)."""
+    def send(self, text, timeout=5.0, records=None, raw=None) -> dict[str, Any]:
+        """Send one command line and return its reply dict (ok true or false). records: a list
+        that gets the R lines' records before the reply; raw: one that gets their text."""
         self.write(text)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -266,12 +267,14 @@ class Device:
                     reply = item
                 elif kind == "record" and records is not None and reply is None:
                     records.append(item)
+                    if raw is not None:
+                        raw.append(line[2:])
                     end = time.monotonic() + timeout    # a long stream is not a timeout
                 else:
                     self._keep(kind, item)
             if reply is not None:
                 return reply
-        raise CliError("no reply to %r from %s within %g s; is the pacer firmware running? "
+        raise NoBoard("no reply to %r from %s within %g s; is the pacer firmware running? "
                        "(`pacer flash` installs it)" % (text.split(" ")[0], self.port, timeout))
 
     def command(self, text, timeout=5.0, records=None) -> dict[str, Any]:
@@ -291,12 +294,47 @@ class Device:
         try:
             r = self.send("hello", timeout)
         except CliError:
-            raise CliError(self._why_silent())
+            if not self._at_repl():
+                raise NoBoard(self._why_silent())
+            # mpremote (or a Ctrl-C) left the board at its REPL: a soft reset runs main.py,
+            # which starts the firmware again if it is there
+            self._soft_reset()
+            try:
+                r = self.send("hello", timeout)
+            except CliError:
+                raise NoBoard(self._why_silent())
         if not r.get("ok") or r.get("protocol") != 1:
-            raise CliError("the device on %s answered hello with %s; it needs pacer protocol 1 "
+            raise NoBoard("the device on %s answered hello with %s; it needs pacer protocol 1 "
                            "(`pacer flash` installs the matching firmware)" % (self.port, r))
         self.info = r
+        # the board has no battery-backed clock: every connection gives it the time, so the
+        # sessions it starts are dated (an older firmware refuses the command; that is fine)
+        c = self.send("clock set %d" % int(time.time()), timeout)
+        self.info["clock"] = c.get("clock") if c.get("ok") else None
         return r
+
+    def _at_repl(self):
+        text = "\n".join(self.noise[-20:]) + self._buf.decode("utf-8", "replace")
+        return ">>>" in text or "raw REPL" in text or "Traceback" in text
+
+    def _soft_reset(self, boot_s=4.0):
+        """Ctrl-B (leave the raw REPL), Ctrl-D (soft reset), then wait for the boot line."""
+        try:
+            self.ser.write(b"\r\x02")
+            time.sleep(0.1)
+            self.ser.write(b"\x04")
+            self.ser.flush()
+        except (serial.SerialException, OSError) as e:
+            raise NoBoard("lost the connection to %s (%s); plug the board back in and retry"
+                           % (self.port, str(e).splitlines()[0] if str(e) else "write failed"))
+        end = time.monotonic() + boot_s
+        while time.monotonic() < end:
+            for line in self.read_lines():
+                kind, item = self.classify(line)
+                if kind == "event" and item.get("type") == "boot":
+                    self.write("")
+                    return
+                self._keep(kind, item)
 
     def _why_silent(self):
         text = "\n".join(self.noise[-20:]) + self._buf.decode("utf-8", "replace")

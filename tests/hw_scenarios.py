@@ -251,7 +251,7 @@ def bmp_track():
     w.set_pressure(0, 95.0)  # 101325 + 9316 Pa > 110000: the top of the BMP280's range
     over = run(w, s, 2)[-1][1]
     return {"first": [r[1] for r in rows], "cps": cps, "over": over,
-            "t100": s.temperature_c100()}
+            "t100": (s.t_fine * 5 + 128) >> 8}   # the datasheet's temperature from t_fine
 
 
 def motor_cutoff(start=0):
@@ -349,7 +349,7 @@ def alloc_outputs():
     w.bus(5, 4).attach(0x3C, v_ssd1306.SSD1306(w))
     sc = Screen(Oled(machine.I2C(0, scl=5, sda=4)))
     m.set(40000)
-    led.level(30000)
+    led.duty(30000)
     px.set(0x00FF00)
     out = {}
 
@@ -362,7 +362,7 @@ def alloc_outputs():
 
     calls = (
         ("motor", motor),
-        ("led", lambda t: led.level(30000)),
+        ("led", lambda t: led.duty(30000)),
         ("pixel", lambda t: px.set(0x00FF00)),
         ("button", lambda t: b.update(t, 1)),
         ("screen", screen),

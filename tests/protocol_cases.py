@@ -70,6 +70,10 @@ class FakeDevice:
     def program_push(self, spec):
         self.progs[spec["name"]] = spec
 
+    def program_delete(self, name):
+        self._prog(name)
+        del self.progs[name]
+
     def start(self, name):
         self._prog(name)
         self.calls.append(("start", name))
@@ -116,6 +120,9 @@ class FakeDevice:
         if sid not in self.logs:
             raise ValueError("no session %d" % sid)
         del self.logs[sid]
+
+    def clock_set(self, epoch):
+        self.epoch = epoch
 
     def set_stream(self, on):
         self.calls.append(("stream", on))
@@ -217,9 +224,12 @@ def case_programs():
     assert "needs the program" in h.one("programs push", False)["error"]
     e = h.one('programs push {"name": "x", "blocks": NaN}', False)["error"]
     assert "JSON" in e or "NaN" in e, e
-    assert "needs one of: list, show, push" in h.one("programs", False)["error"]
-    assert h.one("programs delete x", False)["cmd"] == "programs"
-    assert "x" not in h.dev.progs
+    assert "needs one of: list, show, push, delete" in h.one("programs", False)["error"]
+    assert h.one("programs remove x", False)["cmd"] == "programs"
+    assert h.one("programs delete mine") == {"ok": True, "cmd": "programs delete"}
+    assert "mine" not in h.dev.progs
+    assert "no program mine" in h.one("programs delete mine", False)["error"]
+    assert "a-z" in h.one("programs delete ../x", False)["error"]
 
 
 def case_session_control():
@@ -267,7 +277,7 @@ def case_sessions():
     recs = [g[1] for g in got[:-1]]
     assert recs == h.dev.logs[1] and all(g[0] == "R" for g in got[:-1]), got
     assert got[-1] == {"ok": True, "cmd": "sessions get", "id": 1, "records": 20, "bad": 1,
-                       "torn": 0}, got[-1]
+                       "torn": 0, "digest": None}, got[-1]   # a reader without one: null
     assert h.dev.readers[-1].closed
     assert "no session 7" in h.one("sessions get 7", False)["error"]
     for bad in ("0", "-1", "abc", "1.5", "100000", "99999999999999999999", ""):
@@ -300,6 +310,18 @@ def case_sessions():
     h.send(b"")
     got = h.since(mark)
     assert len(got) == 21 and got[-1]["error"].endswith("after 20 records: OSError 5"), got
+
+
+def case_clock():
+    h = Host()
+    assert h.one("clock set 1796083200") == {"ok": True, "cmd": "clock set",
+                                             "clock": 1796083200}
+    assert h.dev.epoch == 1796083200
+    for bad in ("", "0", "1e9", "1796083200.5", "-1796083200", "5000000000", "now"):
+        e = h.one("clock set " + bad, False)["error"]
+        assert e.startswith("EPOCH (seconds since 1970, UTC) must be"), (bad, e)
+    assert h.dev.epoch == 1796083200   # refused values change nothing
+    assert "clock needs one of: set" in h.one("clock get", False)["error"]
 
 
 def case_stream_and_inject():

@@ -146,7 +146,8 @@ def chain(work, tmpl, cuts, model, seed=0, log=None):
     shutil.copytree(tmpl, flash)
     files = R.files_of(flash)
     state = {"config": dict(BASE_CONFIG), "in_flight": None, "started": 0, "completed": 0,
-             "good": {k: v for k, v in files.items() if k.startswith("sessions/")}}
+             "good": {k: v for k, v in files.items()
+                      if k.startswith("sessions/") and k.endswith(".log")}}
     out = {"power_cuts": 0, "sessions_lost": 0, "config_lost": 0, "failures": [],
            "complete_runs": 0}
     vb = None

@@ -141,6 +141,9 @@ def _mkroot(osm, root):
 
 # -- config ---------------------------------------------------------------------------------
 
+T1 = 1796083200   # calibration dates: seconds since 1970
+T2 = 1796169600
+
 A = {"target_pct": 50, "vibration_pct": 30, "user": "anna", "loop_hz": 40}
 B = {"target_pct": 60, "vibration_pct": 90, "user": "bob", "stream": True, "reach_s": 3.5}
 
@@ -156,7 +159,7 @@ def case_defaults_when_nothing_is_stored(osm, root):
     values, warnings = st.load_config()
     assert values == storage.defaults() and warnings == [], (values, warnings)
     assert values["user"] == "default" and values["program"] == "kegel"
-    assert values["loop_hz"] == 50 and values["stream"] is False and values["board"] == "pico"
+    assert values["loop_hz"] == 50 and values["stream"] is False and "board" not in values
 
 
 def case_bad_fields_fall_back_one_by_one(osm, root):
@@ -165,7 +168,8 @@ def case_bad_fields_fall_back_one_by_one(osm, root):
         "vibration_pct": 30, "hold_pct": -5, "board": "esp32",
     }).encode())
     values, warnings = Store(osm, root).load_config()
-    _expect(values, {"target_pct": 55, "vibration_pct": 30, "board": "esp32"})
+    # "board" (kept there by older builds; board.txt names the profile) is dropped quietly
+    _expect(values, {"target_pct": 55, "vibration_pct": 30})
     text = "\n".join(warnings)
     for k in ("loop_hz", "user", "stream", "bogus", "hold_pct"):
         assert k in text, (k, warnings)
@@ -282,21 +286,20 @@ def case_power_cut_at_every_step_of_a_config_save(osm, root):
 def case_power_cut_during_calibration_save(osm, root):
     def action(st, setup):
         if setup is None:
-            st.save_cal("anna", 100, 2000, 1)
+            st.save_cal("anna", 2000, T1)
             return True
-        return st.save_cal("anna", 150, 3000, 2)
+        return st.save_cal("anna", 3000, T2)
 
     seen = []
 
     def check(d):
         cal = Store(osm, d).load_cal("anna")
-        assert cal in ({"baseline_cp": 100, "mvc_cp": 2000, "t": 1},
-                       {"baseline_cp": 150, "mvc_cp": 3000, "t": 2}), cal
+        assert cal in ({"mvc_cp": 2000, "t": T1}, {"mvc_cp": 3000, "t": T2}), cal
         seen.append(cal["t"])
 
     cuts = _cut_each_step(osm, root, action, check)
     assert cuts == ["mkdir", "open", "write", "close", "rename", "rename"], cuts
-    assert seen == [1, 1, 1, 1, 1, 1, 2], seen
+    assert seen == [T1, T1, T1, T1, T1, T1, T2], seen
 
 
 def case_full_flash_refuses_config_save_keeps_old(osm, root):
@@ -318,19 +321,25 @@ def case_full_flash_refuses_config_save_keeps_old(osm, root):
 def case_calibration_round_trip(osm, root):
     st = Store(osm, root)
     assert st.load_cal("anna") is None
-    assert st.save_cal("anna", -150, 3500, 12) == []
-    assert st.save_cal("bob", 0, 1800, 3) == []
-    assert Store(osm, root).load_cal("anna") == {"baseline_cp": -150, "mvc_cp": 3500, "t": 12}
-    assert st.save_cal("anna", 120, 3600, 13) == []
-    assert st.load_cal("anna")["t"] == 13
+    assert st.save_cal("anna", 3500, T1) == []
+    assert st.save_cal("bob", 1800, None) == []          # no clock set yet: no date
+    assert Store(osm, root).load_cal("anna") == {"mvc_cp": 3500, "t": T1}
+    assert json.loads(_read_bytes(root + "/cal/anna.json")) == {"mvc_cp": 3500, "t": T1}
+    assert Store(osm, root).load_cal("bob") == {"mvc_cp": 1800, "t": None}
+    assert st.save_cal("anna", 3600, T2) == []
+    assert st.load_cal("anna")["t"] == T2
     # a corrupt file: the previous calibration from .bak; both corrupt: None
-    _put(root + "/cal/anna.json", b"{\"baseline_cp\": 12")
-    assert st.load_cal("anna") == {"baseline_cp": -150, "mvc_cp": 3500, "t": 12}
-    _put(root + "/cal/anna.bak", b"{\"baseline_cp\": 1, \"mvc_cp\": 0, \"t\": 1}")
+    _put(root + "/cal/anna.json", b"{\"mvc_cp\": 12")
+    assert st.load_cal("anna") == {"mvc_cp": 3500, "t": T1}
+    _put(root + "/cal/anna.bak", b"{\"mvc_cp\": 0, \"t\": 1}")
     assert st.load_cal("anna") is None
-    assert len(st.save_cal("anna", 0, 0, -1)) == 2
-    assert st.save_cal("../etc", 0, 100, 0) != [] and st.load_cal("../etc") is None
-    assert st.save_cal("anna", 1.5, 100, 0) != []
+    # an older build's file: its baseline is ignored, its "t" (ms into a session) is no date
+    _put(root + "/cal/old.json", b"{\"baseline_cp\": 150, \"mvc_cp\": 2500, \"t\": 61000}")
+    assert st.load_cal("old") == {"mvc_cp": 2500, "t": None}
+    assert st.save_cal("anna", 1000, 61000) != []         # t must be a date
+    assert st.save_cal("anna", 0, T1) != []
+    assert st.save_cal("../etc", 100, T1) != [] and st.load_cal("../etc") is None
+    assert st.save_cal("anna", 1.5, T1) != []
     assert st.load_cal("bob")["mvc_cp"] == 1800
 
 
@@ -401,12 +410,54 @@ def case_session_list_follows_changes(osm, root):
     _log(st, 2, summary=False)
     assert [(s[0], s[2]) for s in st.sessions()] == [(1, True), (2, False)]
     assert st.delete_session(2)
-    assert _log(st, 2) == 2   # the freed id comes back, now with a summary
-    assert [(s[0], s[2]) for s in st.sessions()] == [(1, True), (2, True)]
+    assert _log(st, 2) == 3   # the freed id is never handed out again
+    assert [(s[0], s[2]) for s in st.sessions()] == [(1, True), (3, True)]
     path = root + "/sessions/00001.log"
     data = _read_bytes(path)
     _put(path, data[:data.rfind(b"{")])   # the summary record torn away
-    assert [(s[0], s[2]) for s in st.sessions()] == [(1, False), (2, True)]
+    assert [(s[0], s[2]) for s in st.sessions()] == [(1, False), (3, True)]
+
+
+def case_ids_never_repeat_after_every_session_is_deleted(osm, root):
+    st = Store(osm, root)
+    for _ in range(3):
+        _log(st, 1)
+    for sid in (1, 2, 3):
+        assert st.delete_session(sid)
+    assert st.sessions() == []
+    assert _log(st, 1) == 4
+    # after a reboot too: the counter is on flash, not in memory
+    assert _log(Store(osm, root), 1) == 5
+    assert json.loads(_read_bytes(root + "/sessions/next.json")) == {"next": 6}
+    # a lost counter (both copies unreadable) still never goes below the logs on the board
+    osm.remove(root + "/sessions/next.json")
+    osm.remove(root + "/sessions/next.bak")
+    assert _log(Store(osm, root), 1) == 6
+
+
+def case_power_cut_at_every_step_of_a_session_start(osm, root):
+    used = []
+
+    def action(st, setup):
+        if setup is None:   # session 1 logged and deleted: 1 must never come back
+            _log(st, 0, summary=False)
+            st.delete_session(1)
+            return True
+        return st.begin_session("h")
+
+    def check(d):
+        st = Store(osm, d)
+        ids = [s[0] for s in st.sessions()]
+        sid = st.begin_session("h")
+        st.end_session()
+        assert sid is not None and sid >= 2 and sid not in ids, (sid, ids)
+        used.append(sid)
+
+    cuts = _cut_each_step(osm, root, action, check)
+    assert cuts[-3:] == ["open", "write", "close"], cuts   # the header of the log itself
+    assert "rename" in cuts, cuts                          # the counter's atomic replace
+    # a cut before the counter is stored gives 2 after reboot; after it, 2 is skipped
+    assert min(used) == 2 and max(used) <= 3, used
 
 
 def case_records_with_newlines_stay_one_record(osm, root):
@@ -488,7 +539,8 @@ def case_rotation_when_free_space_is_low(osm, root):
         _log(st, 1)
 
     def free():  # each stored session "takes" 20 kB of a 130 kB flash
-        return 130000 - 20000 * len(osm.listdir(root + "/sessions"))
+        logs = [n for n in osm.listdir(root + "/sessions") if n.endswith(".log")]
+        return 130000 - 20000 * len(logs)
 
     faults = Faults(osm, free=free)
     st = Store(faults, root, opener=faults.open, min_free=64 * 1024)
@@ -568,7 +620,7 @@ def case_unusable_root_degrades_without_raising(osm, root):
     values, _ = st.load_config()
     assert values == storage.defaults()
     assert st.save_config(A) != []
-    assert st.save_cal("anna", 1, 100, 1) != [] and st.load_cal("anna") is None
+    assert st.save_cal("anna", 100, T1) != [] and st.load_cal("anna") is None
     assert st.save_program("p", {"name": "p"}) != [] and st.program_names() == []
     assert st.begin_session("h") is None and st.append("x") is False
     st.end_session()

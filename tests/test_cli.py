@@ -110,7 +110,7 @@ def test_replay_out_to_a_missing_folder_is_a_one_line_error(tmp_path):
                  "--out", str(trace)).returncode == 0
     r = pacer("replay", str(trace), "--program", "flicks", "--out",
               str(tmp_path / "nope" / "e.jsonl"))
-    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot write" in r.stderr
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "cannot write" in r.stderr
 
 
 class _Wire:

@@ -89,7 +89,7 @@ def test_config_round_trip(board, capsys, tmp_path):
     assert back["vibration_pct"] == 55 and back["hold_pct"] == 70
     # refused on the host with the board's own rules: nothing is sent
     rc, _, err = pacer(capsys, "config", "set", "loop_hz", "500", "--port", board.port)
-    assert rc == 1 and "loop_hz" in err and err.count("\n") == 1
+    assert rc == 2 and "loop_hz" in err and err.count("\n") == 1
     assert pacer(capsys, "config", "push", f, "--port", board.port)[1].count("0 settings") == 1
 
 
@@ -136,7 +136,7 @@ def test_log_sessions_report(board, capsys, tmp_path):
     sid = int(files[-1].stem.split("-")[1])
     assert pacer(capsys, "sessions", "delete", sid, "--port", board.port)[0] == 0
     rc, _, err = pacer(capsys, "sessions", "pull", sid, "--port", board.port, "--out", pulled)
-    assert rc == 1 and "no session %d" % sid in err
+    assert rc == 2 and "no session %d" % sid in err
 
 
 @pytest.mark.parametrize("persona", ["typical", "weak", "non-relaxer"])
@@ -179,7 +179,7 @@ def test_hil_wrong_board_and_bad_program(board, capsys, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"name": "bad", "blocks": []}')
     rc, _, err = pacer(capsys, "programs", "push", bad, "--port", board.port)
-    assert rc == 1 and "blocks" in err and err.count("\n") == 1
+    assert rc == 2 and "blocks" in err and err.count("\n") == 1
     rc, _, err = pacer(capsys, "test", "--port", board.port, "--program", bad)
     assert rc == 2 and "blocks" in err and err.count("\n") == 1
 
@@ -205,14 +205,14 @@ def test_interrupted_flash_is_finished_by_a_rerun(tmp_path, capsys):
     vb = vb_start(board="pico", flash_dir=flash, power_cut_at=30, log=tmp_path / "vb.log")
     try:
         rc, out, err = pacer(capsys, "flash", "--port", vb.port, "--board", "pico")
-        assert rc == 1 and "run `pacer flash` again" in err and err.count("\n") == 1
+        assert rc == 3 and "run `pacer flash` again" in err and err.count("\n") == 1
         vb.wait_power_cut(10)
         assert (flash / "build.partial").exists()
         vb.power_on()
         time.sleep(0.5)
         # the half-copied build does not run: main.py stops at build.partial
         rc, _, err = pacer(capsys, "config", "show", "--port", vb.port)
-        assert rc == 1 and "not the pacer firmware" in err
+        assert rc == 3 and "not the pacer firmware" in err
         rc, out, err = pacer(capsys, "flash", "--port", vb.port, "--board", "pico")
         assert rc == 0, err
         assert "interrupted; finishing it" in out

@@ -13,7 +13,7 @@ from host_tools import cli, device
 from host_tools.commands import install_micropython as im
 
 
-def fails(capsys, *argv, code=1):
+def fails(capsys, *argv, code=2):   # 2: bad input; 3: no board (host_tools.errors)
     rc = cli.main([str(a) for a in argv])
     out, err = capsys.readouterr()
     assert rc == code, (rc, out, err)
@@ -37,8 +37,8 @@ def pty():
     ["flash"], ["log", "--duration", "1"], ["sessions", "list"], ["config", "show"],
     ["test"]])
 def test_missing_port(capsys, argv):
-    # `pacer test` tells "no board" (3) from a failed check (1) for scripts
-    msg = fails(capsys, *argv, "--port", "/dev/ttyNOPE9", code=3 if argv == ["test"] else 1)
+    # every command tells "no board" (3) from a failed check (1) for scripts
+    msg = fails(capsys, *argv, "--port", "/dev/ttyNOPE9", code=3)
     assert "/dev/ttyNOPE9 does not exist" in msg
 
 
@@ -47,7 +47,7 @@ def test_no_board_found_lists_ports(capsys, monkeypatch):
              SimpleNamespace(device="/dev/ttyUSB3", description="Arduino", vid=0x2341)]
     monkeypatch.setattr(serial.tools.list_ports, "comports", lambda: ports)
     monkeypatch.delenv("PACER_PORT", raising=False)
-    msg = fails(capsys, "sessions", "list")
+    msg = fails(capsys, "sessions", "list", code=3)
     assert "no board found" in msg and "/dev/ttyS0" in msg and "/dev/ttyUSB3 (Arduino)" in msg
 
 
@@ -66,9 +66,9 @@ def test_find_port_by_vid(monkeypatch):
 def test_busy_port(capsys, pty):
     held = serial.Serial(pty, timeout=0.1, exclusive=True)
     try:
-        msg = fails(capsys, "config", "show", "--port", pty)
+        msg = fails(capsys, "config", "show", "--port", pty, code=3)
         assert "busy" in msg and "close mpremote" in msg
-        msg = fails(capsys, "flash", "--port", pty, "--board", "pico")
+        msg = fails(capsys, "flash", "--port", pty, "--board", "pico", code=3)
         assert "busy" in msg
     finally:
         held.close()
@@ -83,9 +83,9 @@ def test_error_mapping():
 
 
 def test_silent_device_is_not_micropython(capsys, pty):
-    msg = fails(capsys, "config", "show", "--port", pty)
+    msg = fails(capsys, "config", "show", "--port", pty, code=3)
     assert "no answer" in msg and "install-micropython" in msg
-    msg = fails(capsys, "flash", "--port", pty, "--board", "pico")
+    msg = fails(capsys, "flash", "--port", pty, "--board", "pico", code=3)
     assert "not running MicroPython" in msg
 
 
@@ -175,7 +175,8 @@ def test_uf2_errors(capsys, tmp_path, monkeypatch):
     junk.write_bytes(b"x" * 512)
     assert "no UF2 magic" in fails(capsys, "install-micropython", "--board", "pico", junk)
     fw = uf2(tmp_path / "RPI_PICO.uf2", [0xE48BFF56])
-    assert "no RPI-RP2 drive found" in fails(capsys, "install-micropython", "--board", "pico", fw)
+    assert "no RPI-RP2 drive found" in fails(capsys, "install-micropython", "--board", "pico", fw,
+                                             code=3)
     drive(media, "RP2350", "RP2350")
     assert "is a rp2350, not a RP2040" in fails(capsys, "install-micropython", "--board",
                                                 "pico", fw)

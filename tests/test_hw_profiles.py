@@ -98,7 +98,7 @@ def test_pins_unique_and_valid(p):
     assert all(0 <= x <= GPIO_MAX[p["chip"]] for x in pins)
     for s in sensors(p) + ([p["vsense"]] if p["vsense"] else []):
         if "pin" in s:
-            assert s["pin"] in ADC_PINS[p["chip"]] and s["pin"] in p["adc"]["pins"]
+            assert s["pin"] in ADC_PINS[p["chip"]]
     outputs = [p[r] for r in ("led", "pixel", "motor", "buzzer") if p[r] is not None]
     outputs += [s["sck"] for s in sensors(p) if s["type"] == "hx710b"]
     assert not set(outputs) & NO_OUTPUT[p["name"]]

@@ -17,7 +17,8 @@ def test_storage_on_cpython(tmp_path, name):
 
 def test_storage_in_the_micropython_vm(mpvm):
     results = run_cases(mpvm, "storage_cases", prelude="import os\nos.mkdir('/data')",
-                        args=", os, '/data/' + name")
+                        args=", os, '/data/' + name",
+                        heap=384 * 1024)   # the VM collects only between cases
     assert failures(results, storage_cases.CASES) == {}
 
 

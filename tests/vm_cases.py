@@ -36,11 +36,12 @@ def case_files(module):
     return files
 
 
-def run_cases(mpvm, module, prelude="", args=""):
-    """{case name: "ok" or what failed} from one VM run of tests/<module>.py."""
+def run_cases(mpvm, module, prelude="", args="", **kw):
+    """{case name: "ok" or what failed} from one VM run of tests/<module>.py (kw: mpvm's, such
+    as heap)."""
     files = case_files(module)
     code = _RUNNER % {"module": module, "prelude": prelude, "args": args}
-    res = mpvm.check(code, files=files, path=["/t"])
+    res = mpvm.check(code, files=files, path=["/t"], **kw)
     out = {}
     for line in res.stdout.splitlines():
         word, _, rest = line.partition(" ")

@@ -1,5 +1,6 @@
 """const() on both runtimes: MicroPython's compile-time constant, the identity on CPython.
-One copy here instead of a try/except in every module (each copy costs flash)."""
+The one definition in the firmware: every module, engine and shell (through pacer_hw._compat),
+imports it from here instead of repeating a try/except (each copy costs flash)."""
 try:
     from micropython import const  # pyright: ignore[reportAssignmentType]
 except ImportError:  # CPython

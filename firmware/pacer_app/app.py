@@ -36,6 +36,7 @@ from pacer.engine import ABSENT, DONE, PAUSED, RUNNING, STATE_NAMES, Engine
 from pacer.program import is_letgo, is_relaxing
 from pacer.settings import FIELDS, Settings
 from pacer.summary import S_GRADE
+from pacer_app.clock import WallClock
 from pacer_app.protocol import (
     CUE_FAULT,
     CUE_MOTOR,
@@ -59,6 +60,7 @@ _RESULT = ("DONE: KEEP GOING", "DONE: GOOD", "DONE: GREAT")   # by pacer.verdict
 _GRADE_COLOUR = (0xA000A0, 0xC06000, _DONE_GREEN)
 _ZOOM_CP = const(500)       # the relax view: +/- 5 cmH2O around the resting line
 RESULTS = "results"         # the pseudo-program after the last one in the button's cycle
+_FIRST = builtin.NAMES[0]   # what the button starts when the selected program is gone
 
 
 def _engine_fault(code):
@@ -72,11 +74,10 @@ class App:
         self.usb = usb
         self._usb_queue = usb is not None and hasattr(usb, "flush")
         self.board_name = board_name
-        cfg, warnings = store.load_config()
+        cfg = store.load_config()[0]   # what it could not use is in store.warnings
         self.cfg = cfg
-        self.warnings = warnings
         self.period = 1000 // cfg.get("loop_hz", 50)
-        self.selected = cfg.get("program", "kegel")
+        self.selected = ""
         self.engine = None
         self.program_name = ""
         self.el = 0
@@ -94,8 +95,19 @@ class App:
         self._scr_t = 0
         self._scr_full = 5000    # bar full scale, cp
         self.user = cfg.get("user", "default")
+        self.wall = WallClock()  # set by the host: sessions and calibrations are dated
+        self.self_test = None    # the boot self-test's verdict (pacer_app.supervisor)
         self.proto = Protocol(self, self._send)
         self.tele = Telemetry(self._write_frame, self._ready)
+        self._select(cfg.get("program", _FIRST))
+
+    def _select(self, name):
+        """The program the button starts. A name that is no program (deleted, or a config from
+        elsewhere) falls back to the first built-in with a warning, never a crash later."""
+        if name not in self.programs():
+            self.store.warn("no program %r, %s selected" % (name, _FIRST))
+            name = _FIRST
+        self.selected = name
 
     # ---- host link -----------------------------------------------------------------------
     def _send(self, text):
@@ -131,6 +143,8 @@ class App:
             pass  # hardware-in-the-loop: each `S` sample ticks the engine at its own time
         else:
             self._step(now, dt, code, p, abd)
+        if self.wall.due(now):
+            self.wall.read(now)  # hourly: keeps ticks_diff within range (pacer_app.clock)
         if self.screen is not None and ticks_diff(now, self._scr_t) >= 250:
             self._scr_t = now
             self._draw(p)
@@ -259,7 +273,7 @@ class App:
             if kind == ev.PHASE or kind == ev.SUMMARY:
                 phase = True
             elif kind == ev.CALIB:
-                self.store.save_cal(self.user, q.buf[off + 2], q.buf[off + 3], self.el)
+                self.store.save_cal(self.user, q.buf[off + 3], self.wall.read(self.now))
         if phase:
             # flash writes stall the CPU on rp2: only at phase boundaries, never mid-phase
             self.store.flush()
@@ -294,8 +308,12 @@ class App:
         if btn == SHORT:
             if self.selected == RESULTS:
                 self._show_results()
-            else:
+                return
+            try:
                 self.start(self.selected)
+            except ValueError as e:  # e.g. its file was corrupted since it was selected
+                self.store.warn(str(e))
+                self._select(_FIRST)
         elif btn == LONG:
             names = self.programs()
             names.append(RESULTS)
@@ -317,10 +335,13 @@ class App:
     # ---- the device interface (pacer_app.protocol) ----------------------------------------
     def status(self):
         eng = self.engine
+        w = self.store.warnings
         st = "idle"
         d = {"version": VERSION, "board": self.board_name, "protocol": PROTOCOL,
              "selected": self.selected, "stream": self.stream, "inject": self.injecting,
-             "free_bytes": self.store.free_bytes(), "warnings": len(self.warnings)}
+             "free_bytes": self.store.free_bytes(), "user": self.user,
+             "calibration": self.store.load_cal(self.user), "self_test": self.self_test,
+             "warnings": len(w), "warning": w[-1] if w else None}
         if eng is not None:
             st = STATE_NAMES[eng.state]
             d["program"] = self.program_name
@@ -330,6 +351,8 @@ class App:
             d["pressure_cp"] = eng.p
         d["state"] = st
         d["telemetry_dropped"] = self.tele.dropped
+        d["clock"] = self.wall.read(self.now)
+        d["session"] = self.store.session
         return d
 
     def programs(self):
@@ -355,6 +378,12 @@ class App:
         if err:
             raise ValueError(err[0])
 
+    def program_delete(self, name):
+        # a running session keeps its copy (the engine's timeline): it runs to its end
+        if name in builtin.NAMES or not self.store.delete_program(name):
+            raise ValueError("no custom program %r; `programs list` shows them" % name)
+        self._select(self.selected)
+
     def start(self, name):
         eng = self.engine
         if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
@@ -376,7 +405,8 @@ class App:
         self.inj_t = -1
         self.store.begin_session(json.dumps({"program": name, "user": self.user,
                                              "board": self.board_name, "mvc_cp": mvc,
-                                             "version": VERSION}))
+                                             "version": VERSION,
+                                             "started": self.wall.read(self.now)}))
         self.engine.start()
 
     def pause(self):
@@ -405,12 +435,24 @@ class App:
         return self.store.config_get(key)
 
     def config_set(self, key, value):
+        if key == "program" and value not in self.programs():
+            raise ValueError("program: no program %s; `programs list` shows them"
+                             % json.dumps(value))
+        if key == "user" and self.engine is not None and self.engine.state in (RUNNING, PAUSED):
+            raise ValueError("user: `stop` the session first")   # its calibration is theirs
         r = self.store.config_set(key, value)
         if r:
             raise ValueError("; ".join([str(x) for x in r]))
-        self.cfg, self.warnings = self.store.load_config()
+        self.cfg = self.store.load_config()[0]
+        # in effect at once, not at the next boot (loop_hz, which sets the loop period, is the
+        # one setting that waits for a reset)
         self.stream = bool(self.cfg.get("stream", self.stream))
+        self.user = self.cfg["user"]
+        self._select(self.cfg["program"])
         return self.cfg.get(key, value)  # the stored value (the reply's "value")
+
+    def clock_set(self, epoch):
+        self.wall.set(epoch, self.now)
 
     def sessions(self):
         return self.store.sessions()

@@ -149,6 +149,16 @@ class Board:
         self.abd = abd
         return code
 
+    def zero_at_rest(self):
+        """Zero the absolute sensors (MPRLS, BMP280) on their last reading: the caller has seen
+        the probe quiet. Gauge sensors keep their factory zero. Returns how many were zeroed."""
+        n = 0
+        for s in (self.sensor, self.abdominal):
+            if s is not None and s.absolute and s.fault == fault.OK:
+                s.zero()
+                n += 1
+        return n
+
     def read(self, t):
         """Returns (fault code, cp, abdominal cp or None). Allocates a tuple: the loop uses
         sample()."""

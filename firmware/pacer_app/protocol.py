@@ -16,6 +16,7 @@ ValueError(message) for user errors, which become error replies:
     programs() -> list                program names (built-in and custom)
     program_show(name) -> dict        the program spec
     program_push(spec)                spec already passed pacer.program.build: store it
+    program_delete(name)              a custom program (a built-in cannot be deleted)
     start(name), pause(), resume(), stop(), calibrate()
     config_get(key) -> value          key None: dict of every setting
     config_set(key, value)            -> None or the value as stored
@@ -23,6 +24,7 @@ ValueError(message) for user errors, which become error replies:
     session_records(id) -> iterable   of record text lines (a storage.SessionReader: its .bad,
                                       .torn and close() are used when present); None: no session
     session_delete(id)
+    clock_set(epoch)                  wall-clock seconds since 1970 (UTC); status() shows it
     set_stream(on), set_inject(on)    on is a bool
     inject(t_ms, pressure_cp, abdominal_cp or None)    one sample instead of the sensor
 Other methods may return None, a dict (merged into the reply) or a value (sent as "result").
@@ -37,20 +39,23 @@ go out through pump(), a few per loop iteration while the port is writable.
 import json
 
 from pacer.program import ProgramError, build, is_name
+from pacer_app.clock import EPOCH_MAX, EPOCH_MIN
 from pacer_hw._compat import const
 
 PROTOCOL = 1
 MAX_LINE = const(512)
-MAX_ID = 99999
-CP_LIMIT = 100000           # +-1000 cmH2O: beyond any probe, so a sample past it is garbage
 T_LIMIT = 0x7FFFFFFF
+MAX_ID = 99999              # session ids: five digits in the log file names (pacer_app.storage)
+CP_LIMIT = 100000           # +-1000 cmH2O: beyond any probe, so a value past it is garbage
 NUM_LIMIT = 1000000000      # no setting or program field comes near; bigger is a typo or attack
 _JSON_DEPTH = 8
 
 COMMANDS = ("hello", "status", "programs list", "programs show NAME", "programs push JSON",
+            "programs delete NAME",
             "start NAME", "pause", "resume", "stop", "calibrate", "config get [KEY]",
-            "config set KEY JSON", "sessions list", "sessions get ID", "sessions delete ID",
-            "stream on|off", "inject on|off", "S T_MS PRESSURE_CP [ABDOMINAL_CP]", "help")
+            "config set KEY JSON", "clock set EPOCH", "sessions list",
+            "sessions get ID", "sessions delete ID", "stream on|off", "inject on|off",
+            "S T_MS PRESSURE_CP [ABDOMINAL_CP]", "help")
 
 
 def dumps(v, depth=0):
@@ -162,8 +167,8 @@ class Protocol:
             "hello": self._hello, "help": self._help, "status": self._status,
             "programs": self._programs, "start": self._start, "pause": self._simple,
             "resume": self._simple, "stop": self._simple, "calibrate": self._simple,
-            "config": self._config, "sessions": self._sessions, "stream": self._stream,
-            "inject": self._inject, "S": self._sample,
+            "config": self._config, "clock": self._clock, "sessions": self._sessions,
+            "stream": self._stream, "inject": self._inject, "S": self._sample,
         }
 
     # -- input ----------------------------------------------------------------------------
@@ -296,7 +301,7 @@ class Protocol:
                         % (self._sid, self._count, why))
             return
         self._reply({"id": self._sid, "records": self._count, "bad": getattr(src, "bad", 0),
-                     "torn": getattr(src, "torn", 0)})
+                     "torn": getattr(src, "torn", 0), "digest": getattr(src, "digest", None)})
 
     # -- commands -------------------------------------------------------------------------
 
@@ -333,13 +338,16 @@ class Protocol:
         self._result(self.device.start(_name(rest)))
 
     def _programs(self, word, rest):
-        sub, arg = self._sub(word, rest, ("list", "show", "push"))
+        sub, arg = self._sub(word, rest, ("list", "show", "push", "delete"))
         if sub == "list":
             self._noargs(arg)
             self._reply({"programs": list(self.device.programs())})
         elif sub == "show":
             name = _name(arg)
             self._reply({"name": name, "program": self.device.program_show(name)})
+        elif sub == "delete":
+            name = _name(arg)
+            self._result(self.device.program_delete(name))
         else:
             if not arg:
                 raise ValueError("programs push needs the program as JSON on the same line")
@@ -368,6 +376,12 @@ class Protocol:
         value = loads(text, key)
         r = self.device.config_set(key, value)
         self._reply({"key": key, "value": value if r is None else r})
+
+    def _clock(self, word, rest):
+        arg = self._sub(word, rest, ("set",))[1]
+        t = parse_int(arg, EPOCH_MIN, EPOCH_MAX, "EPOCH (seconds since 1970, UTC)")
+        self.device.clock_set(t)
+        self._reply({"clock": t})
 
     def _key(self, arg):
         if len(arg) > 32 or len(arg.split()) != 1:

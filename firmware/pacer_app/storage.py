@@ -6,9 +6,14 @@ the littlefs root. Files under root:
 
     config.json          settings that differ from their defaults, one JSON object
     config.bak           the previous good config.json: the fallback when config.json is unreadable
-    cal/<user>.json      {"baseline_cp": int, "mvc_cp": int, "t": int}, and cal/<user>.bak
+    cal/<user>.json      {"mvc_cp": int, "t": seconds since 1970 or null}, and cal/<user>.bak
+                         (the engine takes each session's rest baseline afresh, so only the
+                         maximum squeeze is kept; "t" is null when no host had set the clock)
     programs/<name>.json custom program specs (the caller validates them with pacer.program.build)
     sessions/NNNNN.log   one log per session, records "<json text>*<crc16 hex>\\n"
+    sessions/next.json   {"next": N}: the next session id, and sessions/next.bak. Ids never
+                         repeat on a board, even after every log was deleted, so a session
+                         copied to a computer is never mistaken for a later one of the same id
 
 Durability (littlefs: rename over a file is atomic, an interrupted write can leave an empty or
 partial file, ENOSPC can come from write or from close):
@@ -31,6 +36,8 @@ from array import array
 
 from pacer import settings as _settings
 from pacer.program import is_name
+from pacer_app.clock import EPOCH_MAX, EPOCH_MIN
+from pacer_app.protocol import CP_LIMIT, MAX_ID
 from pacer_hw._compat import const
 
 _MAX_WARNINGS = const(16)
@@ -38,9 +45,6 @@ _MAX_RECORD = const(2048)   # longer "records" can only be corruption
 _CHUNK = const(512)
 _TAIL = const(2048)         # a summary is the last record and shorter than this
 _SMALL_FILE = const(4096)   # config, calibration and program files are far smaller
-_CP_LIMIT = const(100000)   # 1000 cmH2O: beyond any probe
-_T_MAX = 0x7FFFFFFF
-MAX_ID = 99999
 
 # App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
 # For names lo/hi bound the length.
@@ -49,8 +53,10 @@ APP_FIELDS = {
     "program": ("kegel", "name", 1, 24, "program the button starts"),
     "loop_hz": (50, "int", 10, 100, "control loop rate in Hz"),
     "stream": (False, "bool", None, None, "telemetry frames on at boot"),
-    "board": ("pico", "name", 1, 16, "board profile, one of pacer_hw.profiles.NAMES"),
 }
+# The board profile is board.txt, written by `pacer flash --board`; older builds also kept it
+# in config.json, where it is now dropped on load and refused on save.
+_READ_ONLY = "board: read-only; `pacer flash --board NAME` sets the board profile"
 
 
 def _show(v):
@@ -85,13 +91,21 @@ def validate(values):
     clean = {}
     errors = []
     for k in values:
-        if k in APP_FIELDS:
+        if k == "board":
+            errors.append(_READ_ONLY)
+        elif k in APP_FIELDS:
             v, err = _check_app(k, values[k])
             clean[k] = v
             if err:
                 errors.append(err)
         else:
-            engine[k] = values[k]  # unknown keys are reported by settings.check
+            v = engine[k] = values[k]  # unknown keys are reported by settings.check
+            d = _settings.FIELDS.get(k)
+            # settings.check would store 33.7 as 33: refused, so what is echoed is what is
+            # stored (33.0 is whole, stored as 33); NaN and the range are settings.check's
+            if d and type(d[0]) is int and type(v) is float and d[1] <= v <= d[2] \
+                    and v != int(v):
+                errors.append("%s: must be a whole number (%s), got %s" % (k, d[3], v))
     ec, ee = _settings.check(engine)
     clean.update(ec)
     for k in APP_FIELDS:
@@ -157,6 +171,14 @@ def check_record(line):
         return None
 
 
+def fold(digest, crc):
+    """A session's transfer check: the CRC-16 of each record's text (as record() stores it),
+    folded in order into one CRC-16. The board sends it after `sessions get`; the host folds
+    the texts it received the same way, so a record lost, altered or reordered on the link
+    shows as a mismatch without the board computing a second CRC over the data."""
+    return crc16(bytes((crc >> 8, crc & 0xFF)), digest)
+
+
 def _oserr(e):
     return "OSError %s" % (e.args[0] if e.args else e)
 
@@ -177,6 +199,7 @@ class SessionReader:
         self.bad = 0
         self.torn = 0
         self.error = None
+        self.digest = 0xFFFF    # the records' own CRCs folded in order: see fold()
 
     def __iter__(self):
         return self
@@ -193,14 +216,18 @@ class SessionReader:
         self.bad += 1
         self._last_bad = True
 
+    def _good(self, line, text):
+        self._last_bad = False
+        self.records += 1
+        self.digest = fold(self.digest, int(str(line[-4:], "ascii"), 16))
+        return text
+
     def _line(self, line):
         text = check_record(line)
         if text is None:
             self._bad()
             return None
-        self._last_bad = False
-        self.records += 1
-        return text
+        return self._good(line, text)
 
     def __next__(self):
         while True:
@@ -239,9 +266,7 @@ class SessionReader:
             # a complete record that only lost its newline is still good data
             text = check_record(tail)
             if text is not None:
-                self.records += 1
-                self._last_bad = False
-                return text
+                return self._good(tail, text)
             self.torn += 1
         elif self._skip or self._last_bad:
             self.bad -= 1
@@ -267,13 +292,14 @@ class Store:
         self.dropped = 0              # records not logged in this session
         self._pending = []
         self._summary = {}            # id -> (size, has_summary): a listing reads changed logs only
+        self._next = 0                # next session id as stored in sessions/next.json, 0: unread
 
     # -- helpers --------------------------------------------------------------------------
 
     def _p(self, *parts):
         return self.root + "/" + "/".join(parts)
 
-    def _warn(self, msg):
+    def warn(self, msg):
         w = self.warnings
         w.append(msg)
         if len(w) > _MAX_WARNINGS:
@@ -386,11 +412,13 @@ class Store:
     def load_config(self):
         """Read config.json (else config.bak, else defaults). Returns (values, warnings)."""
         raw, warnings = self._load_with_bak(self._p("config"), "config")
+        if raw is not None:
+            raw.pop("board", None)
         clean, errors = validate(raw if raw is not None else {})
         for e in errors:
             warnings.append("config: %s; default used" % e)
         for w in warnings:
-            self._warn(w)
+            self.warn(w)
         self.config = clean
         return clean, warnings
 
@@ -403,7 +431,7 @@ class Store:
         err = self._replace(self._p("config"), _config_text(clean), True)
         if err:
             msg = "config not saved: %s" % err
-            self._warn(msg)
+            self.warn(msg)
             return [msg]
         self.config = clean
         return []
@@ -425,6 +453,8 @@ class Store:
     def config_set(self, key, value):
         """Change one setting and save. Returns [] when saved, else the error lines."""
         cfg = self._loaded()
+        if key == "board":
+            return [_READ_ONLY]
         if key not in cfg:
             return ["%s: unknown setting; settings are: %s" % (_show(key), ", ".join(sorted(cfg)))]
         new = dict(cfg)
@@ -433,36 +463,36 @@ class Store:
 
     # -- calibration ----------------------------------------------------------------------
 
-    def save_cal(self, user, baseline_cp, mvc_cp, t):
-        """Store a user's calibration. Returns [] when saved, else the error lines."""
+    def save_cal(self, user, mvc_cp, t):
+        """Store a user's calibration: the maximum squeeze and when (seconds since 1970, None
+        if unknown). Returns [] when saved, else the error lines."""
         errors = []
         if not is_name(user, APP_FIELDS["user"][3]):
             errors.append("user: must be 1 to 16 characters of a-z 0-9 - _, got %s" % _show(user))
-        for name, v, lo, hi in (("baseline_cp", baseline_cp, -_CP_LIMIT, _CP_LIMIT),
-                                ("mvc_cp", mvc_cp, 1, _CP_LIMIT), ("t", t, 0, _T_MAX)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
-                errors.append("%s: must be a whole number from %d to %d, got %s"
-                              % (name, lo, hi, _show(v)))
+        if not _whole_in(mvc_cp, 1, CP_LIMIT) or not (t is None or _cal_t(t)):
+            errors.append("calibration out of range: mvc_cp %s, t %s" % (_show(mvc_cp), _show(t)))
         if errors:
             return errors
         self._mkdir("cal")
-        err = self._replace(self._p("cal", user), '{"baseline_cp": %d, "mvc_cp": %d, "t": %d}\n'
-                            % (baseline_cp, mvc_cp, t), True)
+        err = self._replace(self._p("cal", user), '{"mvc_cp": %d, "t": %s}\n'
+                            % (mvc_cp, "null" if t is None else "%d" % t), True)
         if err:
             msg = "calibration not saved: %s" % err
-            self._warn(msg)
+            self.warn(msg)
             return [msg]
         return []
 
     def load_cal(self, user):
-        """{"baseline_cp", "mvc_cp", "t"} for the user, or None if missing or corrupt."""
+        """{"mvc_cp", "t"} for the user, or None if missing or corrupt. A "t" that is no date
+        (older builds stored milliseconds into the session) reads as None."""
         if not is_name(user, APP_FIELDS["user"][3]):
             return None
         base = self._p("cal", user)
         for path in (base + ".json", base + ".bak"):
             d = self._load_json(path)
-            if d is not None and _cal_ok(d):
-                return {"baseline_cp": d["baseline_cp"], "mvc_cp": d["mvc_cp"], "t": d["t"]}
+            if d is not None and _whole_in(d.get("mvc_cp"), 1, CP_LIMIT):
+                t = d.get("t")
+                return {"mvc_cp": d["mvc_cp"], "t": t if _cal_t(t) else None}
         return None
 
     # -- custom programs ------------------------------------------------------------------
@@ -475,7 +505,7 @@ class Store:
         err = self._replace(self._p("programs", name), json.dumps(spec) + "\n", False)
         if err:
             msg = "program %s not saved: %s" % (name, err)
-            self._warn(msg)
+            self.warn(msg)
             return [msg]
         return []
 
@@ -532,12 +562,12 @@ class Store:
             if len(ids) < self.max_sessions and (free < 0 or free >= self.min_free):
                 break
             if not self._remove(self._spath(ids[0])):
-                self._warn("could not delete session %d to make room" % ids[0])
+                self.warn("could not delete session %d to make room" % ids[0])
                 break
             ids.pop(0)
             n += 1
         if n:
-            self._warn("deleted the %d oldest session(s) to make room" % n)
+            self.warn("deleted the %d oldest session(s) to make room" % n)
         return n
 
     def begin_session(self, header):
@@ -547,19 +577,37 @@ class Store:
             self.end_session()
         self._mkdir("sessions")
         self.rotate()
-        ids = self._session_ids()
-        sid = ids[-1] + 1 if ids else 1
+        sid = self._take_id()
         self.dropped = 0
         del self._pending[:]
-        if sid > MAX_ID:
-            self._warn("session numbers exhausted; delete sessions to log again")
+        if sid is None:
             self.logging = False
             return None
         self.session = sid
         self.logging = True
-        self._summary.pop(sid, None)  # an id freed by deleting the newest log comes back
         self.append(header if isinstance(header, str) else json.dumps(header))
         return sid if self.flush() else None
+
+    def _take_id(self):
+        """The next session id, stored as used before its log is created: a power cut between
+        the two skips an id but never hands one out twice. None if it cannot be stored."""
+        nxt = self._next
+        if not nxt:
+            d, _ = self._load_with_bak(self._p("sessions", "next"), "sessions/next")
+            v = d.get("next") if d is not None else 1
+            nxt = v if isinstance(v, int) and 0 < v <= MAX_ID + 1 else 1
+        ids = self._session_ids()
+        if ids and ids[-1] >= nxt:   # logs from before the counter existed, or a lost counter
+            nxt = ids[-1] + 1
+        if nxt > MAX_ID:
+            self.warn("session ids used up: no more sessions are logged")
+            return None
+        err = self._replace(self._p("sessions", "next"), '{"next": %d}\n' % (nxt + 1), True)
+        if err:
+            self.warn("session not logged: id counter %s" % err)
+            return None
+        self._next = nxt + 1
+        return nxt
 
     def append(self, line):
         """Buffer one record (an event JSON line). Returns False if it will not be logged."""
@@ -574,7 +622,7 @@ class Store:
         rec = record(line)
         if len(rec) > _MAX_RECORD:
             self.dropped += 1
-            self._warn("session %d: a %d-byte record was too long to log"
+            self.warn("session %d: a %d-byte record was too long to log"
                        % (self.session, len(rec)))
             return False
         self._pending.append(rec)
@@ -593,7 +641,7 @@ class Store:
         if err:
             self.logging = False
             self.dropped += len(pending)
-            self._warn("session %d: logging stopped, %s (%d bytes free)"
+            self.warn("session %d: logging stopped, %s (%d bytes free)"
                        % (self.session, err, self.free_bytes()))
         del pending[:]
         return err is None
@@ -645,10 +693,9 @@ class Store:
         return self._remove(self._spath(sid))
 
 
-def _cal_ok(d):
-    for k, lo, hi in (("baseline_cp", -_CP_LIMIT, _CP_LIMIT), ("mvc_cp", 1, _CP_LIMIT),
-                      ("t", 0, _T_MAX)):
-        v = d.get(k)
-        if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > hi:
-            return False
-    return True
+def _whole_in(v, lo, hi):
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _cal_t(t):
+    return _whole_in(t, EPOCH_MIN, EPOCH_MAX)

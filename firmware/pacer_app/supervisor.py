@@ -21,6 +21,7 @@ _SAFE_AFTER = const(3)
 _HEALTHY_MS = const(600000)
 _WDT_MS = const(4000)
 _SELFTEST_SAMPLES = const(25)
+_REST_CP = const(150)   # peak to peak below 1.5 cmH2O over the self-test: the probe is at rest
 
 
 def crash_count(os):
@@ -78,7 +79,9 @@ def safe_outputs(machine, neopixel, profile):
 
 
 def self_test(board, time, period_ms=20):
-    """Sensor present with sane noise and outputs blinked. Returns (ok, message)."""
+    """Sensor present with sane noise and outputs blinked. Returns (ok, message). A quiet
+    sensor (every sample good, within 1.5 cmH2O) is at rest: the absolute sensors take their
+    zero here, not from whatever the first sample after power-up read (a squeezed probe)."""
     from pacer_hw import fault
     board.outputs_off()
     lo = 1 << 29
@@ -93,6 +96,8 @@ def self_test(board, time, period_ms=20):
             lo = min(lo, cp)
             hi = max(hi, cp)
         time.sleep_ms(period_ms)
+    if bad == 0 and hi - lo <= _REST_CP:
+        board.zero_at_rest()
     now = time.ticks_ms()
     board.show(now, 65535, 0xFFFFFF, 0)
     time.sleep_ms(150)
@@ -169,6 +174,7 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
         store = Store(os, "/")
         app = App(board, store, Usb(select, sys.stdin, sys.stdout), board_name)
         ok, msg = self_test(board, time)
+        app.self_test = msg
         print('{"t_ms": 0, "type": "boot", "board": "%s", "self_test": "%s", "crashes": %d}'
               % (board_name, msg, crashes))
         wdt = machine.WDT(timeout=min(_WDT_MS, profile.get("wdt_max_ms", _WDT_MS)))

@@ -65,13 +65,6 @@ class Usb:
         """Whether a telemetry frame may go out now (straight to the port, or queued)."""
         return _OUT_MAX - (self._tail - self._head) >= _TEXT_ROOM + _CHUNK
 
-    def pending(self):
-        """Bytes of text still queued."""
-        return self._tail - self._head
-
-    def room(self):
-        return _OUT_MAX - (self._tail - self._head)
-
     def write(self, text):
         """Queue text (str or bytes) for the host; False (and counted) if it does not fit."""
         data = text.encode() if isinstance(text, str) else text

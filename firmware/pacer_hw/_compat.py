@@ -1,16 +1,8 @@
-"""The few MicroPython built-ins the drivers need, with CPython fallbacks for host tests."""
+"""The few MicroPython built-ins the drivers need, with CPython fallbacks for host tests.
+const() is the engine's (pacer._compat): one fallback for the whole firmware."""
 import time as _time
 
-try:
-    import micropython as _mp
-
-    const = _mp.const
-except ImportError:
-
-    def _const(x):
-        return x
-
-    const = _const
+from pacer._compat import const  # noqa: F401 - re-exported for the shell's modules
 
 if hasattr(_time, "ticks_diff"):
     ticks_diff = _time.ticks_diff

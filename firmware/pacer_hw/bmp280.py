@@ -12,7 +12,8 @@ and remainder. At normal temperatures nothing allocates.
 
 Range: 300..1100 hPa absolute. At sea level that leaves only ~90 hPa (~90 cmH2O) above
 atmosphere, so a hard squeeze can reach the top: OVER_RANGE from pmax_pa (default 1100 hPa).
-Gauge = absolute minus an atmospheric reference (first valid sample until the shell zeroes).
+Gauge = absolute minus an atmospheric reference (the first valid sample, then a quiet moment
+of the boot self-test).
 """
 import struct
 
@@ -100,7 +101,3 @@ class BMP280(PressureSensor):
         v1 = (p9 * (((p >> 3) * (p >> 3)) >> 13)) >> 12
         v2 = ((p >> 2) * p8) >> 13
         return p + ((v1 + v2 + p7) >> 4)
-
-    def temperature_c100(self):
-        """Temperature of the last read in hundredths of a degree C."""
-        return (self.t_fine * 5 + 128) >> 8

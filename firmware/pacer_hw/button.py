@@ -32,9 +32,6 @@ class Button:
         self._t_down = 0
         self._fired = False
 
-    def held_ms(self, t_ms):
-        return ticks_diff(t_ms, self._t_down) if self.pressed else 0
-
     def update(self, t_ms, value):
         down = value == self._active
         if value != self._raw:

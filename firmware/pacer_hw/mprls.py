@@ -13,7 +13,7 @@ transactions. A busy status just counts a poll; after busy_polls polls in a row 
 50 Hz) the conversion is abandoned with BUSY_TIMEOUT and a fresh one is started.
 
 Absolute sensor: gauge pressure is counts minus an atmospheric reference captured at zeroing
-(the first valid sample until the shell zeroes).
+(the first valid sample, then a quiet moment of the boot self-test).
 """
 from pacer_hw import fault
 from pacer_hw._compat import const, ticks_diff

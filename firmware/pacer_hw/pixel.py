@@ -1,8 +1,8 @@
 """One WS2812 pixel (through the neopixel module) used as a colour status light.
 
-Colours are 0xRRGGBB ints, scaled by a global brightness 0..255 (a full-white WS2812 draws
-~60 mA and is glaring in a dim room). The strip is only rewritten when the colour or brightness
-changes: a write is a ~30 us bit-banged burst with interrupts off, pointless at 50 Hz.
+Colours are 0xRRGGBB ints, scaled by a fixed brightness 0..255 (a full-white WS2812 draws
+~60 mA and is glaring in a dim room). The strip is only rewritten when the colour changes: a
+write is a ~30 us bit-banged burst with interrupts off, pointless at 50 Hz.
 """
 
 
@@ -39,13 +39,6 @@ class Pixel:
             buf[o + order[2]] = ((rgb & 0xFF) * b + 127) // 255
         np.write()
         return True
-
-    def brightness(self, b):
-        if b != self._b:
-            self._b = max(0, min(b, 255))
-            rgb = self.rgb
-            self.rgb = -1
-            self.set(rgb)
 
     def off(self):
         self.set(0)

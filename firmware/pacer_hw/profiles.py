@@ -11,8 +11,8 @@ get(name) builds a fresh dict for one board, so only the board in use costs RAM.
   button      GPIO of the push button, to GND, internal pull-up
   buzzer      PWM GPIO for a piezo, or None
   oled        {"i2c", "sda", "scl", "addr", "freq"} for an SSD1306 128x64, or None
-  adc         {"method": "read_u16" | "read_uv", "bits", "full_mv" (full scale at the pin, the
-              drivers' vref_mv), "atten" (name of the machine.ADC constant to set), "pins"}
+  adc         {"method": "read_u16" | "read_uv", "full_mv" (full scale at the pin, the
+              drivers' vref_mv), "atten" (name of the machine.ADC constant to set)}
   vsense      {"pin", "mult"}: supply/battery sense (volts at pin * mult), or None
 
 Sensor dicts: mpx5010 {"pin", "div": (top_ohm, bottom_ohm), "vs_mv", "n": ADC reads averaged per
@@ -41,10 +41,8 @@ NAMES = ("pico", "pico_w", "pico2", "esp32", "esp32s3")
 
 _RP2_ADC = {
     "method": "read_u16",
-    "bits": 12,
     "full_mv": 3300,
     "atten": None,
-    "pins": (26, 27, 28, 29),
 }
 
 
@@ -114,10 +112,8 @@ def _esp32():
         "oled": {"i2c": 0, "sda": 21, "scl": 22, "addr": 0x3C, "freq": 400000},
         "adc": {
             "method": "read_uv",
-            "bits": 12,
             "full_mv": 3100,
             "atten": "ATTN_11DB",
-            "pins": (32, 33, 34, 35, 36, 37, 38, 39),
         },
         "vsense": {"pin": 35, "mult": 2},
     }
@@ -141,10 +137,8 @@ def _esp32s3():
         "oled": {"i2c": 0, "sda": 8, "scl": 9, "addr": 0x3C, "freq": 400000},
         "adc": {
             "method": "read_uv",
-            "bits": 12,
             "full_mv": 3100,
             "atten": "ATTN_11DB",
-            "pins": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
         },
         "vsense": {"pin": 7, "mult": 2},
     }

@@ -61,13 +61,6 @@ class SSD1306:
         self.fb.fill(0)
         self.show()
 
-    def power(self, on):
-        self._c(0xAF if on else 0xAE)
-
-    def contrast(self, v):
-        self._c(0x81)
-        self._c(v)
-
     def show(self):
         self._c(0x21)
         self._c(0)

@@ -9,7 +9,8 @@ The contract the board shell relies on (one call per control tick):
     sensor.cp                    # gauge pressure, int hundredths of cmH2O (last valid sample)
     sensor.raw                   # last raw code from the device (for logs and stuck checks)
     sensor.value, sensor.ref     # last valid reading and its zero, in the driver's native unit
-    sensor.zero()                # make the last valid reading the new zero (shell decides when)
+    sensor.zero()                # make the last valid reading the new zero
+    sensor.absolute              # True: no factory zero; the self-test zeroes it at rest
 
 A faulted sensor keeps its last cp so nothing downstream divides by garbage; the shell must
 treat cp as meaningless whenever fault != OK.
@@ -47,7 +48,9 @@ class PressureSensor:
         self._same = 0
         self._errs = 0
         # Absolute sensors have no meaningful factory zero (altitude, weather): they take the
-        # first valid reading as zero until the shell zeroes properly after the probe settles.
+        # first valid reading as zero, and the boot self-test zeroes them again once it has
+        # seen the probe quiet (pacer_app.supervisor.self_test).
+        self.absolute = auto_zero
         self.zeroed = not auto_zero
         self.ref = ref
         self.value = ref

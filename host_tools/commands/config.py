@@ -98,13 +98,16 @@ def run(args):
             return 0
         current = dev.command("config get")["config"]
         changed = 0
+        stored = {}
         for k in sorted(values):
             if k in current and current[k] == values[k]:
+                stored[k] = current[k]
                 continue
-            dev.command("config set %s %s" % (k, json.dumps(values[k], separators=(",", ":"))))
+            r = dev.command("config set %s %s" % (k, json.dumps(values[k], separators=(",", ":"))))
+            stored[k] = r.get("value", values[k])
             changed += 1
         if args.action == "set":
-            print("%s = %s" % (args.key, json.dumps(values[args.key])))
+            print("%s = %s" % (args.key, json.dumps(stored[args.key])))   # as the board stores it
         else:
             print("pushed %s: %d setting%s changed, %d already set"
                   % (args.file, changed, "s" * (changed != 1), len(values) - changed))

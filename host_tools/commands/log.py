@@ -175,18 +175,20 @@ def run(args):
     port = device.find_port(args.port)
     view = View(args.quiet)
     end = time.monotonic() + args.duration if args.duration else None
-    dev = _connect(port, None, view)       # files only once a board answers
-    cap = Capture(args.out)
+    dev = _connect(port, None, view)
+    if args.start:
+        r = dev.send("start " + args.start)
+        if not r.get("ok"):    # before any file is created: a refused start leaves none
+            dev.close()
+            raise CliError("the board refused `start %s`: %s" % (args.start, r.get("error")))
+    cap = Capture(args.out)                # files only once a board answers (and started)
+    done = ended = False
     try:
         cap.mark("start", port=port, board=dev.info.get("board"), version=dev.info.get("version"))
         if args.start:
-            r = dev.send("start " + args.start)
-            if not r.get("ok"):
-                raise CliError("the board refused `start %s`: %s" % (args.start, r.get("error")))
             cap.mark("started", program=args.start)
         view.note("logging %s to %s.{csv,jsonl}; Ctrl-C stops" % (port, cap.base))
         last_rx = time.monotonic()
-        done = False
         while not done and (end is None or time.monotonic() < end):
             try:
                 lines = dev.read_lines()
@@ -232,6 +234,7 @@ def run(args):
                     elif t == "alarm":
                         view.alarm = item
                     elif t == "summary":
+                        ended = True
                         view.phase = None
                         view.note("session ended: %s" % json.dumps(
                             {k: item.get(k) for k in ("program", "reps", "reps_achieved",
@@ -248,6 +251,11 @@ def run(args):
     finally:
         if dev is not None:
             try:
+                if args.start and not ended:
+                    # --duration or Ctrl-C ended the log before the session it started: stop
+                    # that session too, so the board is not left running it
+                    dev.write("stop")
+                    cap.mark("stopped", program=args.start)
                 dev.write("stream off")
             except Exception:  # noqa: BLE001 - the port may be gone; the files matter more
                 pass

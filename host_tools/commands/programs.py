@@ -1,18 +1,26 @@
-"""pacer programs: list the built-in programs or show one's expanded timeline."""
+"""pacer programs: list the built-in programs (or the board's), show one's expanded timeline,
+push a custom program to the board or delete one from it."""
 import json
 
 from host_tools import programs
 from pacer import builtin
 
 NAME = "programs"
-HELP = "List built-in programs, or show a program's expanded step timeline."
-EXAMPLE = ("pacer programs list\n  pacer programs show kegel --json\n"
-           "  pacer programs show my.json\n  pacer programs push my.json --port /dev/ttyACM0")
+HELP = ("List programs (built-in, or on the board), show one's expanded step timeline, push a "
+        "custom program to the board or delete it.")
+EXAMPLE = ("pacer programs list\n  pacer programs list --board --json\n"
+           "  pacer programs show kegel --json\n  pacer programs show my.json\n"
+           "  pacer programs push my.json --port /dev/ttyACM0\n  pacer programs delete mine")
+_PORT = "serial port (default: $PACER_PORT, else found by USB vendor ID)"
 
 
 def add_arguments(p):
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sub.add_parser("list", help="list the built-in programs")
+    ls = sub.add_parser("list", help="list the built-in programs (--board: the board's)")
+    ls.add_argument("--board", action="store_true",
+                    help="list the programs on the board: built-ins and pushed ones")
+    ls.add_argument("--json", action="store_true", help="print a JSON list")
+    ls.add_argument("--port", help=_PORT)
     show = sub.add_parser("show", help="show one program's timeline")
     show.add_argument("name", metavar="NAME", help="built-in name or a program .json file")
     show.add_argument("--json", action="store_true",
@@ -21,7 +29,10 @@ def add_arguments(p):
     push = sub.add_parser("push", help="check a program .json on the host, then store it on "
                                        "the board")
     push.add_argument("file", metavar="FILE.json")
-    push.add_argument("--port", help="serial port (default: found by USB vendor ID)")
+    push.add_argument("--port", help=_PORT)
+    rm = sub.add_parser("delete", help="delete a pushed program from the board")
+    rm.add_argument("name", metavar="NAME")
+    rm.add_argument("--port", help=_PORT)
 
 
 def _mmss(ms):
@@ -30,13 +41,11 @@ def _mmss(ms):
 
 def run(args):
     if args.action == "list":
-        print("%-14s %6s %5s  %s" % ("name", "length", "reps", "title"))
-        for name in builtin.NAMES:
-            tl = builtin.load(name)
-            print("%-14s %6s %5d  %s" % (name, _mmss(tl.total_ms), tl.reps, tl.title))
-        return 0
+        return _list(args)
     if args.action == "push":
         return _push(args)
+    if args.action == "delete":
+        return _delete(args)
     tl = programs.load(args.name)
     if args.json:
         print(json.dumps(programs.steps(tl), indent=1))
@@ -45,6 +54,42 @@ def run(args):
     for d in programs.steps(tl):
         print("  %7s  %5.1f s  %-7s %-8s %s" % (_mmss(d["start_ms"]), d["duration_ms"] / 1000,
                                                 d["breath"], d["muscle"], d["role"] or ""))
+    return 0
+
+
+def _list(args):
+    rows = []
+    if args.board:
+        from host_tools import device
+        with device.Device.connect(args.port) as dev:
+            names = dev.command("programs list")["programs"]
+            selected = dev.command("status").get("selected")
+            for name in names:
+                spec = builtin.spec(name) if name in builtin.NAMES else \
+                    dev.command("programs show " + name)["program"]
+                rows.append((name, programs.build(spec, "the board's " + name),
+                             name in builtin.NAMES, name == selected))
+    else:
+        rows = [(name, builtin.load(name), True, False) for name in builtin.NAMES]
+    if args.json:
+        print(json.dumps([{"name": n, "title": tl.title, "duration_ms": tl.total_ms,
+                           "reps": tl.reps, "builtin": b, "selected": sel}
+                          for n, tl, b, sel in rows]))
+        return 0
+    print("%-14s %6s %5s  %s" % ("name", "length", "reps", "title"))
+    for n, tl, b, sel in rows:
+        print("%-14s %6s %5d  %s%s%s" % (n, _mmss(tl.total_ms), tl.reps, tl.title,
+                                         "" if b else " (pushed)",
+                                         " <- the button starts it" if sel else ""))
+    return 0
+
+
+def _delete(args):
+    from host_tools import device
+    with device.Device.connect(args.port) as dev:
+        dev.command("programs delete " + args.name)
+        print("deleted %s from %s; the button starts %s"
+              % (args.name, dev.port, dev.command("status").get("selected")))
     return 0
 
 
