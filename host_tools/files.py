@@ -1,6 +1,8 @@
 """Files the host tools write: whole or not at all."""
 import os
 
+from host_tools.errors import CliError
+
 
 def write_atomic(path, fill):
     """Write through fill(f) into PATH.part beside path, then rename it into place, so an
@@ -13,3 +15,32 @@ def write_atomic(path, fill):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def out_dir(path, what="--out"):
+    """Make sure PATH is a folder the tools can write into (creating it), or raise a CliError
+    saying why not: a file already has that name, or the path cannot be made."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CliError("%s %s is a file, not a folder; give a folder name" % (what, path))
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise CliError("%s %s: cannot create that folder (%s); give a folder you can write"
+                       % (what, path, e.strerror or e))
+    if not os.access(path, os.W_OK):
+        raise CliError("%s %s: that folder is not writable; give another" % (what, path))
+    return path
+
+
+def out_file(path, what="--out"):
+    """Check, before any work, that a file can be written at PATH (its folder exists and is
+    writable, PATH is not a folder), or raise a CliError saying what to do."""
+    if os.path.isdir(path):
+        raise CliError("%s %s is a folder; give a file name" % (what, path))
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CliError("%s %s: folder %s does not exist; create it or give another path"
+                       % (what, path, folder))
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise CliError("%s %s: not writable; give a path you can write" % (what, path))
+    return path

@@ -10,6 +10,7 @@ the reason; frames lost on the link are counted from the sequence numbers (lost_
 `pacer report log-....jsonl` plots a capture with its pressure trace.
 """
 import csv
+import datetime
 import json
 import os
 import sys
@@ -178,7 +179,9 @@ def run(args):
     dev = _connect(port, None, view)       # files only once a board answers
     cap = Capture(args.out)
     try:
-        cap.mark("start", port=port, board=dev.info.get("board"), version=dev.info.get("version"))
+        # wall-clock start: `pacer report` dates the capture by it
+        cap.mark("start", port=port, board=dev.info.get("board"), version=dev.info.get("version"),
+                 wall=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
         if args.start:
             r = dev.send("start " + args.start)
             if not r.get("ok"):
