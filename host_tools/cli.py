@@ -8,7 +8,7 @@ import importlib
 import sys
 
 from host_tools import __version__
-from host_tools.errors import CliError
+from host_tools.errors import CliError, ConnectionLost
 
 COMMANDS = ("programs", "replay", "sim", "vboard", "flash", "install_micropython", "log", "test",
              "sessions", "report", "config", "demo")
@@ -54,6 +54,11 @@ def main(argv=None):
     except CliError as e:
         print("pacer %s: error: %s" % (args.command, e), file=sys.stderr)
         return e.code
+    except ConnectionLost as e:
+        print("pacer %s: error: the link to the board dropped (%s); plug it back in, wait for "
+              "it to start and run the command again"
+              % (args.command, (str(e).splitlines() or ["port closed"])[0]), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("pacer %s: interrupted" % args.command, file=sys.stderr)
         return 130

@@ -23,7 +23,7 @@ from typing import Any
 import serial
 import serial.tools.list_ports
 
-from host_tools.errors import CliError
+from host_tools.errors import CliError, ConnectionLost
 from host_tools.frames import lost_frames, parse_frame
 
 # USB vendor IDs of boards that run MicroPython, and of the USB-UART bridges on ESP32 boards.
@@ -308,8 +308,6 @@ class Device:
                 "(`pacer install-micropython`, then `pacer flash`)" % self.port)
 
 
-class ConnectionLost(Exception):
-    """The port went away (unplugged board)."""
 
 
 def reopen(port, timeout=0.05):

@@ -1,5 +1,6 @@
 """Files the host tools write: whole or not at all."""
 import os
+import tempfile
 
 from host_tools.errors import CliError
 
@@ -27,20 +28,29 @@ def out_dir(path, what="--out"):
     except OSError as e:
         raise CliError("%s %s: cannot create that folder (%s); give a folder you can write"
                        % (what, path, e.strerror or e))
-    if not os.access(path, os.W_OK):
-        raise CliError("%s %s: that folder is not writable; give another" % (what, path))
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise CliError("%s %s: cannot write in that folder (%s); give another"
+                       % (what, path, e.strerror or e))
     return path
 
 
 def out_file(path, what="--out"):
-    """Check, before any work, that a file can be written at PATH (its folder exists and is
-    writable, PATH is not a folder), or raise a CliError saying what to do."""
+    """Check, before any work, that a file can be written at PATH (creating its folder if
+    needed, but not the file), or raise a CliError saying what to do."""
     if os.path.isdir(path):
         raise CliError("%s %s is a folder; give a file name" % (what, path))
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise CliError("%s %s: folder %s does not exist; create it or give another path"
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CliError("%s %s: %s is a file, not a folder; give another path"
                        % (what, path, folder))
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise CliError("%s %s: not writable; give a path you can write" % (what, path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise CliError("%s %s: cannot write there (%s); give a path you can write"
+                       % (what, path, e.strerror or e))
     return path

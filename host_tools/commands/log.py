@@ -19,6 +19,7 @@ from typing import Any
 
 from host_tools import device
 from host_tools.errors import CliError
+from host_tools.files import out_dir
 from pacer_app.protocol import CUE_FAULT, CUE_MOTOR, CUE_PAUSED, CUE_REACHED, CUE_TENSION
 
 NAME = "log"
@@ -173,6 +174,7 @@ def _connect(port, cap, view):
 
 
 def run(args):
+    out_dir(args.out)
     port = device.find_port(args.port)
     view = View(args.quiet)
     end = time.monotonic() + args.duration if args.duration else None

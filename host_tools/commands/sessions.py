@@ -4,7 +4,7 @@ import os
 
 from host_tools import device
 from host_tools.errors import CliError
-from host_tools.files import write_atomic
+from host_tools.files import out_dir, write_atomic
 
 NAME = "sessions"
 HELP = "List, pull (one JSONL file per session) or delete the session logs on the board."
@@ -46,6 +46,8 @@ def pull(dev, sid, out):
 
 
 def run(args):
+    if args.action == "pull":
+        out_dir(args.out)               # before the board: a bad --out costs nothing
     with device.Device.connect(args.port) as dev:
         listing = dev.command("sessions list")["sessions"]
         ids = [s["id"] for s in listing]

@@ -23,6 +23,7 @@ import os
 
 from host_tools import device
 from host_tools.errors import CliError
+from host_tools.files import out_dir, out_file
 
 NAME = "test"
 HELP = ("Hardware-in-the-loop test: stream a simulated person into the board (inject mode), "
@@ -90,6 +91,10 @@ def run(args):
     if args.persona not in personas.NAMES:
         raise CliError("unknown persona %r; personas: %s" % (args.persona,
                                                           ", ".join(personas.NAMES)))
+    if args.json:
+        out_file(args.json, "--json")   # before the run, not after it
+    if args.out:
+        out_dir(args.out)
     with device.Device.connect(args.port) as dev:
         board = dev.info.get("board")
         if args.board and board != args.board:
