@@ -34,7 +34,7 @@ DIALOUT_HINT = ("add yourself to the serial group: `sudo usermod -aG dialout $US
                 "(uucp on Arch), then log out and back in")
 
 __all__ = ["Device", "find_port", "open_serial", "raw_repl", "lost_frames", "parse_frame",
-           "VIDS", "list_ports"]
+           "VIDS", "list_ports", "usb_serial_number", "ConnectionLost"]
 
 
 def list_ports():
@@ -51,6 +51,16 @@ def _ports_text():
         return "no serial ports at all (is the USB cable a data cable?)"
     return "ports here: " + ", ".join("%s (%s)" % (d, desc) if desc and desc != "n/a" else d
                                       for d, desc, _ in ports)
+
+
+def usb_serial_number(port):
+    """The USB serial number of the device behind `port` (on an RP2040 its flash's unique
+    ID), or None when the port is not a USB device (a virtual board's pty)."""
+    real = os.path.realpath(port)
+    for p in serial.tools.list_ports.comports():
+        if p.device in (port, real):
+            return p.serial_number
+    return None
 
 
 def find_port(port=None):

@@ -124,3 +124,56 @@ def test_vboard_paths(capsys, tmp_path, opt, where):
     f.write_text("x")
     msg = fails(capsys, "vboard", opt, where.format(file=f, dir=tmp_path))
     assert opt in msg, msg
+
+
+# ---- issue 13 item 7, host side -------------------------------------------------------------
+
+def test_log_status_line_fits_80_columns():
+    from host_tools.commands import log
+    v = log.View(quiet=True)
+    v.phase, v.phase_end = {"muscle": "squeeze"}, 99000
+    # the widest values: negative pressure, 3-digit target, every cue bit, a missed rep, alarm
+    v.frame = (1, 1000, -1234, 10000, 3, 0xFF, None)
+    v.rep = {"index": 30, "achieved": False, "peak_cmH2O": 102.33}
+    v.alarm = {"kind": "overpressure"}
+    v.frames, v.lost = 999999, 123456
+    assert len(v.line()) < 80
+    v.alarm, v.lost = None, 3
+    v.rep = {"index": 3, "achieved": True, "peak_cmH2O": 25.1}
+    v.frame = (1, 1000, 1234, 2000, 3, 1, None)
+    line = v.line()
+    assert len(line) < 80 and "12.3/ 20.0 cmH2O" in line and "rep 3 ok 25.1" in line
+    assert line.endswith("lost 3")
+
+
+def test_trace_csv_with_a_utf8_bom_is_read(capsys, tmp_path):
+    trace = tmp_path / "t.csv"
+    trace.write_bytes(b"\xef\xbb\xbft_ms,pressure_cmH2O\r\n0,5\r\n20,5\r\n")
+    assert cli.main(["replay", str(trace), "--program", "kegel"]) == 0
+    assert '"type": "phase"' in capsys.readouterr().out
+    # any other invisible character in the header is shown, not hidden
+    trace.write_bytes("t_ms\u200b,pressure_cmH2O\n0,5\n".encode())
+    assert "\\u200b" in fails(capsys, "replay", trace, "--program", "kegel")
+
+
+def test_log_refuses_a_different_board_on_the_same_port(capsys, tmp_path, monkeypatch):
+    """The link drops; when the port comes back, another board is on it: log stops with one
+    line instead of adding that board's data to this capture, and keeps what it has."""
+    from host_tools.commands import log
+    port = tmp_path / "ttyACM0"
+    port.write_text("")                             # the port is back (it exists)
+    boards = iter(["pico", "esp32"])
+
+    def connect(port=None, check=True, timeout=3.0):
+        dev = device.Device(DroppingSerial(['{"ok": true}']), port)
+        dev.info = {"ok": True, "protocol": 1, "board": next(boards), "version": "1.0"}
+        return dev
+    monkeypatch.setattr(device.Device, "connect", staticmethod(connect))
+    monkeypatch.setattr(log.time, "sleep", lambda s: None)
+    msg = fails(capsys, "log", "--port", port, "--out", tmp_path / "logs", "--quiet",
+                "--duration", "600")
+    assert "a different board (board esp32, version 1.0)" in msg and "board pico" in msg
+    jsonl = list((tmp_path / "logs").glob("log-*.jsonl"))
+    assert len(jsonl) == 1
+    marks = [ln for ln in jsonl[0].read_text().splitlines() if '"host"' in ln]
+    assert "a different board is on the port" in marks[-2] and '"end"' in marks[-1]
