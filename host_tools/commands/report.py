@@ -645,8 +645,8 @@ def weeks_compared(rows, plan):
                   "mean_drop_cmH2O", "tension_episodes", "rest_tone_change_cmH2O"):
             va, vb = mean(pa, k), mean(pb, k)
             if va is not None or vb is not None:
-                out.append(("%s: %s" % (program, LABELS[k]), "-" if va is None else va,
-                            "-" if vb is None else vb))
+                out.append(("%s: %s" % (program, LABELS[k]), "-" if va is None else str(va),
+                            "-" if vb is None else str(vb)))
     return out
 
 
