@@ -296,34 +296,34 @@ def metrics(s):
     if paradox is None and s.of("drop"):
         paradox = sum(1 for d in s.of("drop") if "paradoxical" in (d.get("flags") or []))
     m = {"session": s.name, "program": s.program, "kind": kind, "date": s.when_text(),
-            "dated_from": s.dated_from,
-            "minutes": round((sm.get("duration_ms") or 0) / 60000, 1) if sm else None,
-            "completed": sm.get("completed"),
-            "reps": len(reps) if is_reps else None,
-            "achieved": sum(1 for r in reps if r.get("achieved")) if is_reps else None,
-            "strength_cmH2O": round(max(peaks), 2) if peaks else None,
-            "mean_peak_cmH2O": _mean(peaks), "mean_hold_s": _mean(held),
-            "mean_relax_s": _mean(relax), "mean_reach_s": _mean(reach),
-            "pre_baseline_cmH2O": pre, "post_baseline_cmH2O": post,
-            "rest_tone_change_cmH2O": change,
-            "drops": sm.get("drops", len(drops)) if s.of("drop") or "drops" in sm else None,
-            "drops_achieved": (sm.get("drops_achieved",
-                                      sum(1 for d in drops if d.get("achieved")))
-                               if s.of("drop") or "drops_achieved" in sm else None),
-            "mean_drop_cmH2O": _mean([d["drop_cmH2O"] for d in drops
-                                      if isinstance(d.get("drop_cmH2O"), (int, float))]),
-            "paradoxical": paradox,
-            "pushes": sm.get("pushes", len(pushes)) if pushes or "pushes" in sm else None,
-            "pushes_coordinated": (sm.get("pushes_coordinated",
-                                          sum(1 for d in pushes
-                                              if d.get("pattern") == "coordinated"))
-                                   if pushes or "pushes_coordinated" in sm else None),
-            "tension_episodes": tension,
-            "drops_pct": None, "pushes_pct": None,
-            "breathing_min": round(s.breathing_ms() / 60000, 1) if kind != "calibration"
-            else None,
-            "grade": sm.get("grade"), "alarms": len(s.of("alarm")),
-            "file": os.path.basename(s.path)}
+         "dated_from": s.dated_from,
+         "minutes": round((sm.get("duration_ms") or 0) / 60000, 1) if sm else None,
+         "completed": sm.get("completed"),
+         "reps": len(reps) if is_reps else None,
+         "achieved": sum(1 for r in reps if r.get("achieved")) if is_reps else None,
+         "strength_cmH2O": round(max(peaks), 2) if peaks else None,
+         "mean_peak_cmH2O": _mean(peaks), "mean_hold_s": _mean(held),
+         "mean_relax_s": _mean(relax), "mean_reach_s": _mean(reach),
+         "pre_baseline_cmH2O": pre, "post_baseline_cmH2O": post,
+         "rest_tone_change_cmH2O": change,
+         "drops": sm.get("drops", len(drops)) if s.of("drop") or "drops" in sm else None,
+         "drops_achieved": (sm.get("drops_achieved",
+                                   sum(1 for d in drops if d.get("achieved")))
+                            if s.of("drop") or "drops_achieved" in sm else None),
+         "mean_drop_cmH2O": _mean([d["drop_cmH2O"] for d in drops
+                                   if isinstance(d.get("drop_cmH2O"), (int, float))]),
+         "paradoxical": paradox,
+         "pushes": sm.get("pushes", len(pushes)) if pushes or "pushes" in sm else None,
+         "pushes_coordinated": (sm.get("pushes_coordinated",
+                                       sum(1 for d in pushes
+                                           if d.get("pattern") == "coordinated"))
+                                if pushes or "pushes_coordinated" in sm else None),
+         "tension_episodes": tension,
+         "drops_pct": None, "pushes_pct": None,
+         "breathing_min": round(s.breathing_ms() / 60000, 1) if kind != "calibration"
+         else None,
+         "grade": sm.get("grade"), "alarms": len(s.of("alarm")),
+         "file": os.path.basename(s.path)}
     if m["drops"]:
         m["drops_pct"] = round(100 * (m["drops_achieved"] or 0) / m["drops"])
     if m["pushes"]:
@@ -417,7 +417,13 @@ def plot_session(s, path):
         if not isinstance(y, (int, float)):
             continue
         ok = d.get("achieved")
-        ax.plot([d["t_ms"] / 1000], [y], marker="v" if ok else "^", ms=8,
+        p = ph.get(d.get("step"))      # the event comes after the step: mark the step itself
+        x = (p["t_ms"] + p.get("duration_ms", 0) / 2) / 1000 if p else d["t_ms"] / 1000
+        rest = d.get("rest_cmH2O")
+        if p and isinstance(rest, (int, float)):    # the resting level it is measured from
+            ax.hlines(rest, p["t_ms"] / 1000, (p["t_ms"] + p.get("duration_ms", 0)) / 1000,
+                      color="#555", lw=1.5)
+        ax.plot([x], [y], marker="v" if ok else "^", ms=8,
                 color="#1e8449" if ok else "#c0392b", mec="white", mew=1, zorder=5)
     marks = s.of("alarm") + [f for f in s.of("fault") if f.get("active")]
     few = len(marks) <= 8
@@ -448,7 +454,8 @@ def plot_session(s, path):
         handles += [Line2D([], [], marker="o", ls="", color="#1e8449", label="rep achieved"),
                     Line2D([], [], marker="X", ls="", color="#c0392b", label="rep missed")]
     if s.of("drop"):
-        handles += [Line2D([], [], marker="v", ls="", color="#1e8449", label="let go"),
+        handles += [Line2D([], [], color="#555", lw=1.5, label="rest before the drop"),
+                    Line2D([], [], marker="v", ls="", color="#1e8449", label="let go"),
                     Line2D([], [], marker="^", ls="", color="#c0392b", label="did not let go")]
     if counts:
         handles.append(Line2D([], [], color="#c0392b", label="alarms: " + ", ".join(
