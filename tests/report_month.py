@@ -92,7 +92,7 @@ def session(start, program, day, days, seed, rate_hz=25):
                         "paradoxical": sum("paradoxical" in d["flags"] for d in drops)})
         events = sorted(events + drops, key=lambda e: e["t_ms"]) + [summary]
     header = {"program": program, "user": "default", "board": "pico", "mvc_cp": 0,
-              "version": "sim", "start": int(start.timestamp())}
+              "version": "sim", "started": int(start.timestamp())}
     return [json.dumps(header)] + [json.dumps(e) for e in events]
 
 

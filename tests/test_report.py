@@ -30,7 +30,7 @@ def run_report(capsys, *argv):
 
 def header_start(path):
     with open(path) as f:
-        return json.loads(f.readline())["start"]
+        return json.loads(f.readline())["started"]
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_the_same_session_pulled_and_logged_counts_once(capsys, month, tmp_path)
     assert [r["session"] for r in rows] == [log.stem, "session-00003"]
     assert "1 duplicate file counted once" in so
     # the pulled file's own start time wins over the file name's
-    assert rows[0]["date"] == datetime.datetime.fromtimestamp(header["start"]).strftime(
+    assert rows[0]["date"] == datetime.datetime.fromtimestamp(header["started"]).strftime(
         "%Y-%m-%d %H:%M")
     assert "is the same session as session-00002" in (out / "index.html").read_text()
 
@@ -175,6 +175,8 @@ def test_dates_from_iso_text_log_start_mark_file_name_or_undated(tmp_path):
     assert (s.when_text(), s.dated_from) == ("2026-11-05 10:15", "file name")
     # a board clock never set (counting from 2000) is no date; nor is the file's mtime
     s = one("c.jsonl", {"program": "kegel", "start": 12345})
+    assert (s.when_text(), s.dated_from) == ("undated", "undated")
+    s = one("d.jsonl", {"program": "kegel", "started": None})    # clock not set yet
     assert (s.when_text(), s.dated_from) == ("undated", "undated")
 
 

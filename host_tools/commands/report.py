@@ -3,9 +3,10 @@
 Input: JSONL files from `pacer sessions pull` (header record, then the board's events) or from
 `pacer log` (events plus host marks, with the telemetry CSV of the same name next to it).
 
-When: a session's date and time come from its own data: a start time in the header (`start`,
-`started`, `start_time`, epoch seconds or ISO text, written once the host has set the board's
-clock), or the wall-clock time in a `pacer log` capture's start mark, else the date in a
+When: a session's date and time come from its own data: the start time in its header
+(`started`, the board's clock in seconds since 1970 once a host has set it, null before; ISO text
+and the names `start`, `start_time` are read too), or the wall-clock time in a `pacer log`
+capture's start mark, else the date in a
 `log-YYYYmmdd-HHMMSS` file name; otherwise the session is "undated". Never the file's
 modification time (a pull gives every file the same one). Sessions are ordered by that time.
 
@@ -45,7 +46,7 @@ COLOURS = {"squeeze": "#f6c58f", "flick": "#f9d9a8", "max": "#f2a65a", "release"
 # Rao et al. 2018 (home biofeedback for dyssynergia): two 20-minute sessions a day.
 DEFAULT_PLAN = 2
 # Header keys that may carry the session's wall-clock start (epoch seconds/ms or ISO text).
-START_KEYS = ("start", "started", "start_time", "started_at", "wall", "time")
+START_KEYS = ("started", "start", "start_time", "started_at")
 # A clock before this was never set (MicroPython boards count from 2000 or 1970 after a reset).
 EARLIEST = datetime.datetime(2020, 1, 1)
 LOG_NAME = re.compile(r"log-(\d{8})-(\d{6})")
