@@ -758,14 +758,14 @@ def run(args):
 SHOWN = {
     "reps": ("date", "minutes", "completed", "reps", "achieved", "strength_cmH2O",
              "mean_hold_s", "mean_relax_s", "mean_reach_s", "pre_baseline_cmH2O",
-             "post_baseline_cmH2O", "tension_episodes", "alarms"),
+             "post_baseline_cmH2O", "tension_episodes", "grade", "alarms"),
     "drops": ("date", "minutes", "completed", "drops", "drops_achieved", "drops_pct",
               "mean_drop_cmH2O", "paradoxical", "pushes", "pushes_coordinated", "pushes_pct",
               "pre_baseline_cmH2O",
               "post_baseline_cmH2O", "rest_tone_change_cmH2O", "tension_episodes",
               "breathing_min", "grade"),
     "breathing": ("date", "minutes", "completed", "breathing_min", "pre_baseline_cmH2O",
-                  "post_baseline_cmH2O", "tension_episodes"),
+                  "post_baseline_cmH2O", "tension_episodes", "grade"),
     "calibration": ("date", "minutes", "completed", "pre_baseline_cmH2O"),
     "other": ("date", "minutes", "completed", "pre_baseline_cmH2O", "post_baseline_cmH2O"),
 }
