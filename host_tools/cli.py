@@ -8,7 +8,7 @@ import importlib
 import sys
 
 from host_tools import __version__
-from host_tools.errors import EXIT_STATUS, CliError
+from host_tools.errors import EXIT_STATUS, NO_BOARD, CliError, ConnectionLost
 
 COMMANDS = ("programs", "replay", "sim", "vboard", "flash", "install_micropython", "status",
             "start", "stop", "log", "test", "sessions", "report", "config", "demo")
@@ -57,6 +57,11 @@ def main(argv=None):
     except CliError as e:
         print("pacer %s: error: %s" % (args.command, e), file=sys.stderr)
         return e.code
+    except ConnectionLost as e:
+        print("pacer %s: error: the link to the board dropped (%s); plug it back in, wait for "
+              "it to start and run the command again"
+              % (args.command, (str(e).splitlines() or ["port closed"])[0]), file=sys.stderr)
+        return NO_BOARD
     except KeyboardInterrupt:
         print("pacer %s: interrupted" % args.command, file=sys.stderr)
         return 130

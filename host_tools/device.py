@@ -23,7 +23,7 @@ from typing import Any
 import serial
 import serial.tools.list_ports
 
-from host_tools.errors import CliError, NoBoard
+from host_tools.errors import CliError, ConnectionLost, NoBoard
 from host_tools.frames import lost_frames, parse_frame
 
 # USB vendor IDs of boards that run MicroPython, and of the USB-UART bridges on ESP32 boards.
@@ -34,7 +34,7 @@ DIALOUT_HINT = ("add yourself to the serial group: `sudo usermod -aG dialout $US
                 "(uucp on Arch), then log out and back in")
 
 __all__ = ["Device", "find_port", "open_serial", "raw_repl", "lost_frames", "parse_frame",
-           "VIDS", "list_ports"]
+           "VIDS", "list_ports", "usb_serial_number", "ConnectionLost"]
 
 
 def list_ports():
@@ -51,6 +51,16 @@ def _ports_text():
         return "no serial ports at all (is the USB cable a data cable?)"
     return "ports here: " + ", ".join("%s (%s)" % (d, desc) if desc and desc != "n/a" else d
                                       for d, desc, _ in ports)
+
+
+def usb_serial_number(port):
+    """The USB serial number of the device behind `port` (on an RP2040 its flash's unique
+    ID), or None when the port is not a USB device (a virtual board's pty)."""
+    real = os.path.realpath(port)
+    for p in serial.tools.list_ports.comports():
+        if p.device in (port, real):
+            return p.serial_number
+    return None
 
 
 def find_port(port=None):
@@ -346,8 +356,6 @@ class Device:
                 "(`pacer install-micropython`, then `pacer flash`)" % self.port)
 
 
-class ConnectionLost(Exception):
-    """The port went away (unplugged board)."""
 
 
 def reopen(port, timeout=0.05):

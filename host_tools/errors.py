@@ -22,3 +22,8 @@ class NoBoard(CliError):
 
     def __init__(self, message):
         CliError.__init__(self, message, NO_BOARD)
+
+
+class ConnectionLost(Exception):
+    """The board's serial port went away mid-command (unplugged, reset). Commands that can wait
+    for it (pacer log) catch it; anywhere else the CLI reports it in one line (exit NO_BOARD)."""

@@ -45,7 +45,7 @@ def _cp(text, path, line, col):
 
 def read(path):
     try:
-        f = open(path, newline="")
+        f = open(path, newline="", encoding="utf-8-sig")   # a spreadsheet may add a BOM
     except FileNotFoundError:
         raise CliError("trace %s not found" % path) from None
     except IsADirectoryError:
@@ -63,7 +63,7 @@ def read(path):
             for need in ("t_ms", "pressure_cmH2O"):
                 if need not in cols:
                     raise CliError("trace %s has no %s column (header: %s)"
-                                   % (path, need, ",".join(cols)[:120]))
+                                   % (path, need, ascii(",".join(cols))[:120]))
             it = cols.index("t_ms")
             ip = cols.index("pressure_cmH2O")
             ia = cols.index("abdominal_cmH2O") if "abdominal_cmH2O" in cols else -1

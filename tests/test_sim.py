@@ -408,7 +408,7 @@ def test_every_persona_runs_and_is_described(name):
     assert 10 < len(personas.describe(name)) < 100
     tr = simulate(short(), name, 1, sensor="mpx5010")
     rows = list(tr)
-    assert len(rows) == 1500
+    assert len(rows) == 1501   # 0 to the program end, both included
     assert len(tr.reps) == 4  # three squeezes and a flick
     assert all(r[1] is None or 0.0 <= r[1] <= 102.0 for r in rows)
 
@@ -449,7 +449,7 @@ def test_sim_trace_reads_back_through_the_replay_reader(tmp_path):
     with open(path, "w") as f:
         tr.write_csv(f)
     back = host_trace.read(str(path))
-    assert back.has_abd and len(back.samples) == 1500
+    assert back.has_abd and len(back.samples) == 1501   # 0 to the end, both included
 
 
 # -- the pacer sim command --

@@ -219,6 +219,7 @@ W = 1180
 ROW = 26
 BOARD_X, BOARD_W = 30, 230
 PART_X = 560
+TAP_X = 330     # the MPX5010 divider's tap on the ADC pin's wire
 
 
 def _t(x, y, s, size=12, anchor="start", weight="normal", fill="#222"):
@@ -245,8 +246,9 @@ def _resistor(x, y, label, vertical=False):
         pts.append((x + i * 5, y + off) if not vertical else (x + off, y + i * 5))
     path = " ".join("%d,%d" % p for p in pts)
     tx, ty = (x + 20, y - 9) if not vertical else (x + 10, y + 24)
-    return ('<polyline points="%s" fill="none" stroke="#333" stroke-width="1.6"/>' % path
-            + _t(tx, ty, label, 10, "middle" if not vertical else "start"))
+    return ('<g class="resistor"><polyline points="%s" fill="none" stroke="#333" '
+            'stroke-width="1.6"/>' % path
+            + _t(tx, ty, label, 10, "middle" if not vertical else "start") + "</g>")
 
 
 COLOURS = {"pressure": "#e8f1fb", "abdominal": "#eef7ee", "led": "#fff6d6",
@@ -290,19 +292,25 @@ def wiring_svg(prof):
     for g, rs, y0, n in layout:
         colour = WIRE.get(g, "#333")
         part_h = n * ROW + 24
-        s.append(_rect(PART_X, y0 - 18, 250, part_h, COLOURS.get(g, "#f5f5f5")))
+        s.append('<g class="part">' + _rect(PART_X, y0 - 18, 250, part_h,
+                                             COLOURS.get(g, "#f5f5f5")))
         s.append(_t(PART_X + 10, y0 - 2, rs[0][1], 12, weight="bold"))
         for i, (_g, _part, ppin, bpin, gpio, note) in enumerate(rs):
             yy = y0 + (i + 1) * ROW - 6
             where = pin_where(prof, gpio)
-            s.append('<circle cx="%d" cy="%d" r="3.5" fill="%s"/>' % (BOARD_X + BOARD_W, yy,
-                                                                       colour))
+            s.append('<g class="board-pin"><circle cx="%d" cy="%d" r="3.5" fill="%s"/>'
+                     % (BOARD_X + BOARD_W, yy, colour))
             s.append(_t(BOARD_X + BOARD_W - 8, yy + 4, ("%s  %s" % (bpin, where)).strip(), 11,
-                        "end"))
+                        "end") + "</g>")
             if ppin.startswith("base via") or ppin.startswith("Vout via") \
                     or ppin.endswith("via 330R") or ppin.endswith("via 100R"):
-                # a series resistor drawn on the wire
-                s.append(_line(BOARD_X + BOARD_W, yy, 380, yy, colour))
+                # a series resistor drawn on the wire; an MPX5010's divider tap sits on the
+                # board side of it (wiring.md: Vout -> top -> ADC pin -> bottom -> GND)
+                if ppin.startswith("Vout via"):
+                    s.append(_line(BOARD_X + BOARD_W, yy, TAP_X, yy, colour))
+                    s.append(_line(TAP_X, yy, 380, yy, colour))
+                else:
+                    s.append(_line(BOARD_X + BOARD_W, yy, 380, yy, colour))
                 label = ppin.split("via ")[1].split(" ")[0].split("/")[0]
                 if ppin.startswith("Vout via"):
                     label = fmt_ohm(_div(prof, g)[0])
@@ -314,13 +322,15 @@ def wiring_svg(prof):
                                 fill="#555"))
             else:
                 s.append(_line(BOARD_X + BOARD_W, yy, PART_X, yy, colour))
-            s.append('<circle cx="%d" cy="%d" r="3" fill="%s"/>' % (PART_X, yy, colour))
-            s.append(_t(PART_X + (24 if g == "motor" else 10), yy + 4, ppin, 11))
+            s.append('<g class="part-pin"><circle cx="%d" cy="%d" r="3" fill="%s"/>'
+                     % (PART_X, yy, colour))
+            s.append(_t(PART_X + (24 if g == "motor" else 10), yy + 4, ppin, 11) + "</g>")
             s.append(_t(PART_X + 260, yy + 4, note, 10, fill="#555"))
         if g in ("pressure", "abdominal") and rs[0][2].startswith("Vout"):
             s += _divider_drawing(prof, g, y0 + ROW - 6, colour)
         if g == "motor":
             s += _motor_drawing(y0 + ROW - 6, colour)
+        s.append("</g>")
     s += _power_legend(prof, height - 160)
     s.append("</svg>")
     return "\n".join(s) + "\n"
@@ -331,16 +341,17 @@ def _div(prof, key):
 
 
 def _divider_drawing(prof, key, y, colour):
-    """Bottom resistor of the MPX5010 divider, from the ADC node down to GND."""
+    """Bottom resistor of the MPX5010 divider, from the tap (the ADC pin's wire, between the
+    board and the top resistor) down to GND."""
     _top, bottom = _div(prof, key)
-    x = 470
+    x = TAP_X
     return ['<circle cx="%d" cy="%d" r="3" fill="%s"/>' % (x, y, colour),
             _line(x, y, x, y + 4, colour), _resistor(x, y + 4, fmt_ohm(bottom), vertical=True),
             _line(x, y + 44, x, y + 50, colour), _ground(x, y + 50)]
 
 
 def _ground(x, y):
-    return ('<g stroke="#333" stroke-width="1.6">%s%s%s</g>'
+    return ('<g class="ground" stroke="#333" stroke-width="1.6">%s%s%s</g>'
             % (_line(x - 9, y, x + 9, y), _line(x - 6, y + 4, x + 6, y + 4),
                _line(x - 3, y + 8, x + 3, y + 8)))
 

@@ -20,6 +20,7 @@ import time
 
 from host_tools import programs
 from host_tools.errors import CliError
+from host_tools.files import out_dir
 
 NAME = "demo"
 HELP = ("Run a program on a virtual board with a simulated person, live view, then pull the "
@@ -79,8 +80,7 @@ def run(args):
     if not args.realtime and not args.fast:
         rate = args.rate if args.rate > 0 else max(1.0, round(total_s / TARGET_S, 1))
 
-    out = os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
+    out = os.path.abspath(out_dir(args.out))
     flash_dir = os.path.join(out, "flash")
     shutil.rmtree(flash_dir, ignore_errors=True)
     record = os.path.join(out, "outputs.jsonl")

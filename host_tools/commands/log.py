@@ -10,6 +10,7 @@ the reason; frames lost on the link are counted from the sequence numbers (lost_
 `pacer report log-....jsonl` plots a capture with its pressure trace.
 """
 import csv
+import datetime
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 from host_tools import device
 from host_tools.errors import CliError
+from host_tools.files import out_dir
 from pacer_app.protocol import CUE_FAULT, CUE_MOTOR, CUE_PAUSED, CUE_REACHED, CUE_TENSION
 
 NAME = "log"
@@ -49,6 +51,9 @@ def cue_text(cue):
     return ",".join(names) or "-"
 
 
+WIDTH = 79      # the status line on an 80-column terminal, one column left for the cursor
+
+
 class View:
     """The live terminal view: one status line refreshed in place."""
 
@@ -65,26 +70,30 @@ class View:
         self.lost = 0
 
     def line(self):
+        """The status line, at most WIDTH characters (an 80-column terminal, cursor included):
+        phase and seconds left, pressure/target in cmH2O, cues, last rep, alarm, frames lost."""
         parts = []
         fr = self.frame
         t = fr[1] if fr else 0
         if self.phase:
             left = max(0, self.phase_end - t) / 1000
-            parts.append("%-8s %4.0fs" % (self.phase.get("muscle", "?"), left))
+            parts.append("%-7.7s%4.0fs" % (self.phase.get("muscle", "?"), left))
         else:
-            parts.append("idle         ")
+            parts.append("idle       ")
         if fr:
-            parts.append("p %6.2f / target %6.2f cmH2O" % (fr[2] / 100, fr[3] / 100))
-            parts.append("cue %-14s" % cue_text(fr[5]))
+            parts.append("%5.1f/%5.1f cmH2O" % (fr[2] / 100, fr[3] / 100))
+            parts.append("%-9.9s" % cue_text(fr[5]))
         if self.rep:
             r = self.rep
-            parts.append("rep %d %s peak %s" % (r.get("index", 0),
-                                                "ok" if r.get("achieved") else "missed",
-                                                r.get("peak_cmH2O")))
+            peak = r.get("peak_cmH2O")
+            parts.append("rep %d %s %s" % (r.get("index", 0),
+                                           "ok" if r.get("achieved") else "missed",
+                                           "%.1f" % peak if isinstance(peak, (int, float))
+                                           else "-"))
         if self.alarm:
-            parts.append("ALARM " + str(self.alarm.get("kind")))
-        parts.append("frames %d lost %d" % (self.frames, self.lost))
-        return " | ".join(parts)
+            parts.append("ALARM %.8s" % self.alarm.get("kind"))
+        parts.append("lost %d" % self.lost)
+        return " | ".join(parts)[:WIDTH]
 
     def show(self, force=False):
         if self.quiet:
@@ -94,7 +103,7 @@ class View:
             return
         self.last = now
         if self.tty:
-            sys.stdout.write("\r\033[K" + self.line()[:160])
+            sys.stdout.write("\r\033[K" + self.line())
         else:
             sys.stdout.write(self.line() + "\n")
         sys.stdout.flush()
@@ -171,11 +180,20 @@ def _connect(port, cap, view):
     return dev
 
 
+def identity(dev):
+    """What tells this board from another on the same port: its profile and firmware version
+    from hello, and its USB serial number (the chip's unique ID) when the port has one."""
+    return {"board": dev.info.get("board"), "version": dev.info.get("version"),
+            "usb_serial": device.usb_serial_number(dev.port)}
+
+
 def run(args):
+    out_dir(args.out)
     port = device.find_port(args.port)
     view = View(args.quiet)
     end = time.monotonic() + args.duration if args.duration else None
     dev = _connect(port, None, view)
+    first = identity(dev)
     if args.start:
         r = dev.send("start " + args.start)
         if not r.get("ok"):    # before any file is created: a refused start leaves none
@@ -184,7 +202,9 @@ def run(args):
     cap = Capture(args.out)                # files only once a board answers (and started)
     done = ended = False
     try:
-        cap.mark("start", port=port, board=dev.info.get("board"), version=dev.info.get("version"))
+        # wall-clock start: `pacer report` dates the capture by it
+        cap.mark("start", port=port, board=dev.info.get("board"), version=dev.info.get("version"),
+                 wall=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
         if args.start:
             cap.mark("started", program=args.start)
         view.note("logging %s to %s.{csv,jsonl}; Ctrl-C stops" % (port, cap.base))
@@ -196,7 +216,8 @@ def run(args):
                 cap.mark("gap", reason="port lost (unplugged?)")
                 view.note("lost %s; waiting for the board to come back..." % port)
                 dev.close()
-                dev = _reconnect(port, cap, view, end)
+                dev = None
+                dev = _reconnect(port, cap, view, end, first)
                 if dev is None:
                     break
                 last_rx = time.monotonic()
@@ -269,7 +290,11 @@ def run(args):
     return 0
 
 
-def _reconnect(port, cap, view, end):
+def _who(ident):
+    return ", ".join("%s %s" % (k, v) for k, v in ident.items() if v is not None) or "unknown"
+
+
+def _reconnect(port, cap, view, end, first):
     while end is None or time.monotonic() < end:
         time.sleep(0.5)
         if not os.path.exists(port) and "://" not in port:
@@ -278,6 +303,14 @@ def _reconnect(port, cap, view, end):
             dev = _connect(port, cap, view)
         except CliError:
             continue
+        if identity(dev) != first:
+            # another board took the port: its data must not join this capture
+            now = identity(dev)
+            dev.close()
+            cap.mark("gap", reason="a different board is on the port", board=now)
+            raise CliError("a different board (%s) is now on %s, not the one this log started "
+                           "with (%s); stopped, the capture so far is kept in %s.csv/.jsonl"
+                           % (_who(now), port, _who(first), cap.base))
         cap.mark("reconnected", port=port)
         view.note("reconnected to %s" % port)
         return dev

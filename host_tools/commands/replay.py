@@ -28,7 +28,7 @@ def run(args):
     spec, _ = programs.load_spec(args.program)
     tl = programs.build(spec, args.program)
     tr = trace.read(args.trace)
-    if args.mvc < 0 or args.mvc > 300:
+    if not 0 <= args.mvc <= 300:       # NaN fails this too
         raise CliError("--mvc must be from 0 to 300 cmH2O, got %g" % args.mvc)
     mvc = int(round(args.mvc * 100))
     if args.runtime == "cpython":

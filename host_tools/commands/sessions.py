@@ -13,7 +13,7 @@ import os
 
 from host_tools import device
 from host_tools.errors import CliError, NoBoard
-from host_tools.files import write_atomic
+from host_tools.files import out_dir, write_atomic
 
 NAME = "sessions"
 HELP = "List, sync, pull (one JSONL file per session) or delete the session logs on the board."
@@ -164,6 +164,8 @@ def _open_session(dev):
 
 
 def run(args):
+    if args.action == "pull":
+        out_dir(args.out)               # before the board: a bad --out costs nothing
     with device.Device.connect(args.port) as dev:
         listing = dev.command("sessions list")["sessions"]
         ids = [s["id"] for s in listing]

@@ -53,6 +53,10 @@ import json
 import os
 
 from host_tools import device
+from host_tools.errors import BAD_INPUT as EXIT_BAD_INPUT
+from host_tools.errors import CHECKS_FAILED as EXIT_FAILED
+from host_tools.errors import NO_BOARD as EXIT_NO_BOARD
+from host_tools.errors import OK as EXIT_PASS
 from host_tools.errors import CliError
 
 NAME = "test"
@@ -63,10 +67,6 @@ HELP = ("Hardware-in-the-loop test: stream a simulated person into the board (in
 EXAMPLE = ("pacer test --port /dev/ttyACM0 --board pico --program reverse-kegel "
            "--persona paradoxical --json hil.json")
 
-EXIT_PASS = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_NO_BOARD = 3
 
 PERIOD_MS = 20
 BATCH = 10

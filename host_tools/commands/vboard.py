@@ -7,6 +7,7 @@ light and follow the cues after their reaction latency (host_tools/sim/watch.py)
 writes the outputs and the person's ground truth as JSON lines (docs/vboard.md).
 """
 from host_tools.errors import CliError
+from host_tools.files import out_dir, out_file
 
 NAME = "vboard"
 HELP = ("Start a virtual board (MicroPython VM on a pseudo-terminal, optional simulated person); "
@@ -41,6 +42,11 @@ def run(args):
         raise CliError(str(e))
     if not launcher.VM_MJS.is_file():
         raise CliError("the MicroPython VM is missing; run `make setup`")
+    if args.flash_dir is not None:
+        out_dir(args.flash_dir, "--flash-dir")
+    for opt, path in (("--record", args.record), ("--log", args.log)):
+        if path is not None:
+            out_file(path, opt)
     argv = ["--board", args.board, "--seed", str(args.seed)]
     for opt, val in (("--persona", args.persona), ("--flash-dir", args.flash_dir),
                      ("--record", args.record), ("--log", args.log)):

@@ -61,11 +61,13 @@ class Trace:
         while True:
             t = k * 1000 // self.rate_hz
             if t >= total:
+                if last < total:
+                    yield total     # a last sample at the program's end: a replay completes
                 return
             if jit is not None:
-                t += jit.randint(-self.jitter_ms, self.jitter_ms)
-                if t <= last:
-                    t = last + 1
+                d = jit.randint(-self.jitter_ms, self.jitter_ms)
+                # the first sample stays at 0: a replay times the program from it
+                t = max(t + d, last + 1) if k else 0
             last = t
             yield t
             k += 1
