@@ -8,7 +8,7 @@ import pytest
 from host_tools import cli, device
 
 
-def fails(capsys, *argv, code=1):
+def fails(capsys, *argv, code=2):
     rc = cli.main([str(a) for a in argv])
     out, err = capsys.readouterr()
     assert rc == code, (rc, out, err)
@@ -61,7 +61,7 @@ def dropping(monkeypatch):
 
 def test_link_dropping_during_sessions_pull(capsys, dropping, tmp_path):
     dropping('{"ok": true, "sessions": [{"id": 1, "size": 900, "summary": true}]}')
-    msg = fails(capsys, "sessions", "pull", "--out", tmp_path / "s")
+    msg = fails(capsys, "sessions", "pull", "--out", tmp_path / "s", code=3)   # no board
     assert msg.startswith("pacer sessions: error: the link to the board dropped")
     assert "Input/output error" in msg
     assert not list((tmp_path / "s").glob("*.jsonl"))      # no half file left behind
@@ -69,7 +69,7 @@ def test_link_dropping_during_sessions_pull(capsys, dropping, tmp_path):
 
 def test_link_dropping_during_pacer_test(capsys, dropping, tmp_path):
     dropping()
-    msg = fails(capsys, "test", "--program", "kegel", "--json", tmp_path / "r.json")
+    msg = fails(capsys, "test", "--program", "kegel", "--json", tmp_path / "r.json", code=3)
     assert "the link to the board dropped" in msg
     assert not (tmp_path / "r.json").exists()
 

@@ -203,5 +203,5 @@ def test_out_naming_a_file_or_an_impossible_path_is_one_line(capsys, month, tmp_
     f.write_text("x")
     for bad in (f, f / "sub"):
         rc, _so, err = run_report(capsys, month[0], "--out", bad)
-        assert rc == 1 and len(err.strip().splitlines()) == 1 and "--out" in err, err
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and "--out" in err, err
     assert f.read_text() == "x"
