@@ -76,5 +76,17 @@ demo: setup
 bench: setup
 	@$(PY) tools/bench/bench.py
 
+## rp2-image: the official MicroPython RPI_PICO image, built from MICROPYTHON_SRC (a tree or a
+## tarball; default the vendored ../shared tarball, else a git clone of the tag) into
+## build/rp2/RPI_PICO/. Needs cmake and Debian's gcc-arm-none-eabi + libnewlib-arm-none-eabi.
+## rp2-image-check: build it and compare with the committed tests/fixtures/rp2040/ image.
+MICROPYTHON_SRC ?=
+.PHONY: rp2-image rp2-image-check
+rp2-image:
+	@$(PYTHON) tools/rp2image.py $(if $(MICROPYTHON_SRC),--src "$(MICROPYTHON_SRC)")
+
+rp2-image-check: setup
+	@PACER_RP2_BUILD=1 MICROPYTHON_SRC="$(MICROPYTHON_SRC)" $(VENV)/bin/pytest -q tests/test_rp2040_image.py
+
 clean:
 	rm -rf build
