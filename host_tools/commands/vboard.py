@@ -67,11 +67,9 @@ def run(args):
 def _run_chip(args):
     from host_tools.vboard import launcher, rp2040
 
-    if args.persona is not None:
-        raise CliError("--persona is not wired to the emulated RP2040 yet; use `pacer test "
-                       "--board pico` (it streams the person over serial) or --chip wasm")
     try:
         return rp2040.serve(flash_dir=args.flash_dir, image=args.image, realtime=args.realtime,
-                            log=args.log, seed=args.seed, record=args.record)
+                            log=args.log, seed=args.seed, persona=args.persona,
+                            record=args.record)
     except launcher.VBoardError as e:
         raise CliError(str(e))

@@ -32,6 +32,9 @@ def adc_code(pin):
 
 
 def output(channel, value):
+    if channel.endswith(".hz"):  # "pwm14.hz" is "motor.hz" once pwm14 is labelled "motor"
+        base = channel[:-3]
+        channel = _w.labels.get(base, base) + ".hz"
     _w.record(_w.now_ms(), channel, value)
 
 

@@ -109,6 +109,11 @@ export class World {
       chip.adc.completeADCRead(code, false);
     };
     this.levels = new Array(chip.gpio.length).fill(-1);
+    // A pull takes effect when the firmware sets it (the pad write), not a slice later.
+    for (const pin of chip.gpio) {
+      pin.addListener(() => this.drive(pin));
+      this.drive(pin);
+    }
     for (const o of this.watched) {
       o.duty = -1;
       o.hz = -1;
@@ -128,6 +133,22 @@ export class World {
     return [duty, hz];
   }
 
+  // The level at an input: the World's (the button), else its pull; a floating pin keeps
+  // whatever it read last.
+  drive(pin) {
+    if (pin.outputEnable) return;
+    let level = pin.index === this.button ? this.py.input_level(pin.index) : null;
+    if (level === null || level === undefined) {
+      if (pin.pullupEnabled) level = 1;
+      else if (pin.pulldownEnabled) level = 0;
+      else return;
+    }
+    if (this.levels[pin.index] !== level) {
+      this.levels[pin.index] = level;
+      pin.setInputValue(!!level);
+    }
+  }
+
   update() {
     const chip = this.chip;
     for (const o of this.watched) {
@@ -145,19 +166,7 @@ export class World {
         o.level = level;
       }
     }
-    for (const pin of chip.gpio) {
-      if (pin.outputEnable) continue;
-      let level = pin.index === this.button ? this.py.input_level(pin.index) : null;
-      if (level === null || level === undefined) {
-        if (pin.pullupEnabled) level = 1;
-        else if (pin.pulldownEnabled) level = 0;
-        else continue;
-      }
-      if (this.levels[pin.index] !== level) {
-        this.levels[pin.index] = level;
-        pin.setInputValue(!!level);
-      }
-    }
+    if (this.button !== null && this.button !== undefined) this.drive(chip.gpio[this.button]);
     if (Date.now() - this.recorder.last > 1000) this.recorder.flush();
   }
 }
