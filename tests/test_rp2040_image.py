@@ -7,6 +7,7 @@ PACER_SLOW=1 or PACER_RP2_BUILD=1 (`make rp2-image-check`) and is skipped withou
 """
 import hashlib
 import os
+import struct
 import sys
 from pathlib import Path
 
@@ -84,3 +85,27 @@ def test_rebuilding_gives_the_committed_image(tmp_path):
     assert rp2image.main(["--src", str(src), "--out", str(out), "--work",
                           str(tmp_path / "src")]) == 0
     assert (out / "firmware.bin").read_bytes() == IMAGE.read_bytes()
+
+
+def _uf2(data, family=0xE48BFF56, base=0x10000000):
+    """A UF2 file as uf2conv.py writes it: 256-byte payloads, the last one zero-padded."""
+    n = (len(data) + 255) // 256
+    out = b""
+    for i in range(n):
+        chunk = data[i * 256:(i + 1) * 256].ljust(256, b"\0")
+        head = struct.pack("<IIIIIIII", 0x0A324655, 0x9E5D5157, 0x2000, base + i * 256, 256,
+                           i, n, family)
+        out += head + chunk.ljust(476, b"\0") + struct.pack("<I", 0x0AB16F30)
+    return out
+
+
+def test_a_uf2_lands_in_the_emulated_flash_as_the_drive_writes_it():
+    from host_tools.vboard import rp2040
+
+    image = IMAGE.read_bytes()
+    flash = rp2040.uf2_to_flash(_uf2(image))
+    assert flash[:len(image)] == image and set(flash[len(image):]) <= {0}
+    with pytest.raises(rp2040.VBoardError, match="no RP2040 blocks"):
+        rp2040.uf2_to_flash(_uf2(image[:512], family=0xE48BFF59))  # an RP2350 image
+    with pytest.raises(rp2040.VBoardError, match="outside"):
+        rp2040.uf2_to_flash(_uf2(image[:512], base=0x20000000))

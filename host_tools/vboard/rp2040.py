@@ -10,8 +10,9 @@
 Same pty, power and power-cut handling as the wasm virtual board (launcher.VBoard; the Node
 program is rp2040/chip.mjs, which says what is emulated). The flash is DIR/flash.bin, the
 Pico's 2 MB: on each power-on the image is copied over its start (like dropping a UF2 on the
-drive) and the rest (the littlefs filesystem) is kept. An injected power cut (power_cut_at=N)
-ends the process inside the Nth flash erase/program operation.
+drive) and the rest (the littlefs filesystem) is kept; a .uf2 image is unpacked the way the
+boot ROM's drive writes it. An injected power cut (power_cut_at=N) ends the process inside the
+Nth flash erase/program operation.
 
 The default image and the boot ROM are committed fixtures (tests/fixtures/rp2040/, see its
 README): the unmodified MicroPython v1.28.0 RPI_PICO build of tools/rp2image.py, so no ARM
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tempfile
 import tty
 from pathlib import Path
@@ -33,7 +35,33 @@ IMAGE = FIXTURES / "micropython-v1.28.0-RPI_PICO.bin"
 BOOTROM = FIXTURES / "bootrom-b1.bin"
 EMULATOR = ROOT / "node_modules" / "rp2040js" / "package.json"
 FLASH_BYTES = 2 * 1024 * 1024  # the Pico's W25Q16JV
+XIP_BASE = 0x10000000
 BOARDS = ("pico",)
+
+
+def uf2_to_flash(data: bytes) -> bytes:
+    """The flash bytes a UF2 file puts on a Pico (RP2040 blocks at 0x10000000 and up), as the
+    boot ROM's drive would write them; gaps stay erased (0xFF)."""
+    from host_tools.commands import install_micropython as im
+
+    flash = bytearray()
+    for off in range(0, len(data) - len(data) % 512, 512):
+        m0, m1, flags, addr, size = struct.unpack_from("<IIIII", data, off)
+        fam = struct.unpack_from("<I", data, off + 28)[0]
+        if m0 != im.UF2_MAGIC0 or m1 != im.UF2_MAGIC1:
+            raise VBoardError("not a UF2 file (block %d has no UF2 magic)" % (off // 512))
+        if flags & im.UF2_FAMILY_FLAG and fam not in im.CHIP_FAMILIES["rp2040"]:
+            continue
+        at = addr - XIP_BASE
+        if not 0 <= at <= FLASH_BYTES - size or size > 476:
+            raise VBoardError("UF2 block %d writes outside the Pico's flash (0x%08x)"
+                              % (off // 512, addr))
+        if len(flash) < at + size:
+            flash.extend(b"\xff" * (at + size - len(flash)))
+        flash[at:at + size] = data[off + 32:off + 32 + size]
+    if not flash:
+        raise VBoardError("the UF2 file has no RP2040 blocks")
+    return bytes(flash)
 
 
 class Chip(VBoard):
@@ -57,11 +85,17 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
     img = Path(image) if image is not None else IMAGE
     if not img.is_file():
         raise VBoardError("no firmware image at %s" % img)
-    if img.stat().st_size > FLASH_BYTES:
+    if img.stat().st_size > FLASH_BYTES * 2:
         raise VBoardError("%s is larger than the Pico's 2 MB flash" % img)
     tmp_flash = flash_dir is None
     flash = Path(tempfile.mkdtemp(prefix="rp2040-flash-") if tmp_flash else flash_dir).resolve()
     flash.mkdir(parents=True, exist_ok=True)
+    if img.suffix.lower() == ".uf2":  # dropped on the drive: the blocks land in the flash
+        img_bin = flash / "image.bin"
+        img_bin.write_bytes(uf2_to_flash(img.read_bytes()))
+        img = img_bin
+    elif img.stat().st_size > FLASH_BYTES:
+        raise VBoardError("%s is larger than the Pico's 2 MB flash" % img)
     if power_cut_at is None:
         power_cut_at = int(os.environ.get("PACER_VBOARD_POWER_CUT_AT", "0") or 0)
     if record is not None:

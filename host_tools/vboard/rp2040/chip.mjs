@@ -130,7 +130,6 @@ let chip = null;
 let cdc = null;
 let pendingRead = null;
 let halted = false;
-let usbUp = false;
 let readySent = false;
 const startReal = Date.now();
 let clockBase = 0; // virtual ns at the current boot (the clock restarts with each chip)
@@ -155,7 +154,6 @@ function boot(reason) {
     else cdcRead(endpoint, size);
   };
   cdc.onDeviceConnected = () => {
-    usbUp = true;
     if (!readySent) status("READY");
     readySent = true;
   };
@@ -163,7 +161,6 @@ function boot(reason) {
     if (hostConnected) txQueue.push(Buffer.from(data));
   };
   pendingRead = null;
-  usbUp = false;
   chip.core.PC = FLASH_BASE; // boot2 at the start of flash, as the ROM's flash boot would
   world.attach(chip);
 }
@@ -199,7 +196,9 @@ function pollPty() {
     }
     if (n <= 0) break;
     hostConnected = true;
-    if (usbUp) for (let i = 0; i < n; i++) rxQueue.push(rxBuf[i]);
+    // Kept until the firmware reads them, also while USB is still coming up: a host that
+    // opened the port early (right after `pacer vboard` printed it) loses nothing.
+    for (let i = 0; i < n; i++) rxQueue.push(rxBuf[i]);
   }
   while (txQueue.length > 0) {
     const b = txQueue[0];
@@ -275,6 +274,7 @@ function loop() {
       const reason = reboot;
       reboot = -1;
       clockBase += chip.clock.nanos;
+      rxQueue = []; // what the host sent to the old USB device is gone with it
       status("REBOOT " + reason);
       boot(reason);
       continue;
