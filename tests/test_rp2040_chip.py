@@ -135,6 +135,10 @@ def test_pacer_flash_then_a_short_program_with_a_simulated_person(chip, tmp_path
     chip.power_cut()
     chip.power_on(timeout=60)
     with device.Device.connect(chip.port) as dev:
-        sessions = dev.command("sessions list")
+        sessions = dev.command("sessions list")["sessions"]
         assert "short" in dev.command("programs list")["programs"]
-    assert any(s.get("program") == "short" for s in sessions["sessions"]), sessions
+        assert [s["summary"] for s in sessions] == [True], sessions
+        records = []
+        dev.command("sessions get %d" % sessions[0]["id"], records=records)
+    assert records[0]["program"] == "short"
+    assert sum(1 for r in records if r.get("type") == "rep") == 2

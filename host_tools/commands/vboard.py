@@ -68,7 +68,8 @@ def _run_chip(args):
     from host_tools.vboard import launcher, rp2040
 
     try:
-        return rp2040.serve(flash_dir=args.flash_dir, image=args.image, realtime=args.realtime,
+        return rp2040.serve(board=args.board, flash_dir=args.flash_dir, image=args.image,
+                            realtime=args.realtime,
                             log=args.log, seed=args.seed, persona=args.persona,
                             record=args.record)
     except launcher.VBoardError as e:

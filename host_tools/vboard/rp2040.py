@@ -138,7 +138,7 @@ def node_available() -> bool:
     return shutil.which("node") is not None
 
 
-def serve(flash_dir=None, image=None, realtime=False, rate=None, log=None, seed=0,
+def serve(board="pico", flash_dir=None, image=None, realtime=False, rate=None, log=None, seed=0,
           persona=None, record=None) -> int:
     """Run an emulated Pico until SIGINT/SIGTERM; print its port first (pacer vboard --chip)."""
     import signal
@@ -153,10 +153,10 @@ def serve(flash_dir=None, image=None, realtime=False, rate=None, log=None, seed=
     def on_signal(signum, frame):
         stop.set()
 
+    chip = start(flash_dir, board=board, image=image, realtime=realtime, rate=rate, log=log,
+                 wait=False, seed=seed, persona=persona, record=record)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    chip = start(flash_dir, image=image, realtime=realtime, rate=rate, log=log, wait=False,
-                 seed=seed, persona=persona, record=record)
     print(chip.port, flush=True)
     try:
         while not stop.wait(0.2):
