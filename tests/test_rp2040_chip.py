@@ -142,3 +142,26 @@ def test_pacer_flash_then_a_short_program_with_a_simulated_person(chip, tmp_path
         dev.command("sessions get %d" % sessions[0]["id"], records=records)
     assert records[0]["program"] == "short"
     assert sum(1 for r in records if r.get("type") == "rep") == 2
+
+
+FROZEN = ROOT / "build" / "image" / "pacer-pico.uf2"
+
+
+@pytest.mark.skipif(not FROZEN.is_file(), reason="no pacer image: make image BOARD=pico "
+                                                 "(needs the ARM toolchain)")
+def test_the_frozen_pacer_image_boots_from_its_uf2_alone(tmp_path, monkeypatch):
+    """`make image BOARD=pico`: dropped on a blank Pico, the one file is the whole device."""
+    from host_tools import device
+
+    monkeypatch.setenv(device.SLOWDOWN_ENV, "60")
+    chip = rp2040.start(tmp_path / "flash", image=FROZEN, log=tmp_path / "chip.log")
+    try:
+        with device.Device.connect(chip.port) as dev:
+            assert dev.info["board"] == "pico"
+            st = dev.command("status")
+        assert st["state"] == "idle" and st["board"] == "pico"
+        out = mpremote(chip, "exec", "import os; print(sorted(os.listdir()))")
+        # nothing of the firmware is on the flash: it all runs from the image
+        assert "pacer_app" not in out.strip().split("\n")[-1]
+    finally:
+        chip.stop()
