@@ -7,6 +7,7 @@ emulator runs at roughly half real time, so every run here is short.
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,47 @@ def test_the_frozen_pacer_image_boots_from_its_uf2_alone(tmp_path, monkeypatch):
         assert "pacer_app" not in out.strip().split("\n")[-1]
     finally:
         chip.stop()
+
+
+BROKEN = """
+
+# --- a deliberately broken build (test_rp2040_chip) ---
+def _broken_tick(self, now, dt):
+    raise RuntimeError("broken build")
+
+
+App.tick = _broken_tick
+"""
+
+
+def test_three_crashes_then_safe_mode_where_reset_reads_as_watchdog(chip, tmp_path, monkeypatch):
+    """On the rp2 port machine.reset() goes through the watchdog, so the boot after the crash
+    path's own reset sees WDT_RESET, the cause of a hung loop. Each crash must still count once:
+    safe mode after three crashes, not two."""
+    import serial
+
+    from host_tools import device
+
+    monkeypatch.setenv(device.SLOWDOWN_ENV, "60")
+    code, out = pacer("flash", "--port", chip.port, "--board", "pico", "--no-reset")
+    assert code == 0, out + chip.log_tail()
+    broken = tmp_path / "app.py"
+    broken.write_text((ROOT / "firmware" / "pacer_app" / "app.py").read_text() + BROKEN)
+    mpremote(chip, "fs", "rm", ":pacer_app/app.mpy", "+", "fs", "cp", str(broken),
+             ":pacer_app/app.py")
+    port = serial.Serial(chip.port, timeout=0.2)
+    try:
+        port.write(b"\x03\x03import machine; machine.reset()\r\n")
+        seen = b""
+        guard = time.monotonic() + 1800  # only against a hang; a loaded box is slow, not wrong
+        while b"pacer: safe mode" not in seen or not seen.endswith(b"\n"):
+            chunk = port.read(65536)
+            seen += chunk
+            assert chunk or (chip.alive and time.monotonic() < guard), \
+                seen[-2000:] + chip.log_tail().encode()
+            assert seen.count(b"pacer: error") <= 3, seen[-2000:]
+    finally:
+        port.close()
+    assert seen.count(b"pacer: error") == 3, seen[-2000:]
+    out = mpremote(chip, "exec", "print(open('crashes.txt').read())")
+    assert out.strip().split("\n")[-1] == "3"

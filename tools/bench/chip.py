@@ -121,13 +121,14 @@ def run(image, deploy, ticks, warm, log):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--frozen", help="the pacer image (make image BOARD=pico) for the _frozen run")
+    p.add_argument("--no-mpy", action="store_true", help="skip the _mpy run")
     p.add_argument("--ticks", type=int, default=300, help="timed ticks (default 300)")
     p.add_argument("--warm", type=int, default=50, help="ticks before timing (default 50)")
     p.add_argument("--out", default=str(ROOT / "build" / "bench-rp2040.json"))
     p.add_argument("--log", help="chip diagnostics here")
     a = p.parse_args(argv)
     res = {}
-    runs = [("mpy", rp2040.IMAGE, True)]
+    runs = [] if a.no_mpy else [("mpy", rp2040.IMAGE, True)]
     if a.frozen:
         runs.append(("frozen", Path(a.frozen), False))
     for suffix, image, deploy in runs:
