@@ -33,6 +33,7 @@ from host_tools import device  # noqa: E402
 from host_tools.vboard import rp2040  # noqa: E402
 
 MPREMOTE = ROOT / ".venv" / "bin" / "mpremote"
+FROZEN = ROOT / "build" / "image" / "pacer-pico.uf2"  # make image BOARD=pico
 TICK_MS = 20
 TARGETS = {"tick_us_p50": 1000, "alloc_bytes_per_tick": 0}
 
