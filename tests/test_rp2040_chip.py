@@ -210,3 +210,26 @@ def test_three_crashes_then_safe_mode_where_reset_reads_as_watchdog(chip, tmp_pa
     assert seen.count(b"pacer: error") == 3, seen[-2000:]
     out = mpremote(chip, "exec", "print(open('crashes.txt').read())")
     assert out.strip().split("\n")[-1] == "3"
+
+
+@pytest.mark.parametrize("cut_at", [2, 5])
+def test_a_power_cut_inside_a_flash_operation_leaves_littlefs_mounted_and_intact(tmp_path,
+                                                                                 cut_at):
+    """The cut stops the Nth erase/program half done (the flash file keeps what was done); the
+    C littlefs of the port must still mount, with the file written before intact."""
+    flash = tmp_path / "flash"
+    chip = rp2040.start(flash, log=tmp_path / "chip.log")
+    try:
+        mpremote(chip, "exec", "f = open('old.txt', 'w'); f.write('old ' * 500); f.close()")
+        chip.power_cut()
+        chip.power_on(power_cut_at=cut_at, timeout=60)
+        mpremote(chip, "exec", "--no-follow", "f = open('new.txt', 'w')\n"
+                                              "for i in range(40): f.write('%04d' % i * 256)\n"
+                                              "f.close()")
+        assert chip.wait_power_cut(timeout=600) == cut_at
+        chip.power_on(timeout=60)
+        out = mpremote(chip, "exec", "import os; print(open('old.txt').read() == 'old ' * 500);"
+                                     " print('old.txt' in os.listdir())")
+        assert out.strip().split("\n")[-2:] == ["True", "True"]
+    finally:
+        chip.stop()

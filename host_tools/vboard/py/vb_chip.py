@@ -1,4 +1,4 @@
-# pyright: reportMissingImports=false, reportMissingModuleSource=false, reportAttributeAccessIssue=false
+# pyright: reportMissingImports=false, reportMissingModuleSource=false, reportAttributeAccessIssue=false, reportOptionalMemberAccess=false
 """The emulated RP2040's surroundings (host_tools/vboard/rp2040/world.mjs), in the wasm VM of
 the chip process: the same vdev World and wiring as the wasm virtual board (vb_wiring.build:
 the profile's MPX5010 channels, the supply divider, the persona watching the outputs), asked
