@@ -76,5 +76,30 @@ demo: setup
 bench: setup
 	@$(PY) tools/bench/bench.py
 
+## rp2-image: the official MicroPython RPI_PICO image, built from MICROPYTHON_SRC (a tree or a
+## tarball; default the vendored ../shared tarball, else a git clone of the tag) into
+## build/rp2/RPI_PICO/. Needs cmake and Debian's gcc-arm-none-eabi + libnewlib-arm-none-eabi.
+## rp2-image-check: build it and compare with the committed tests/fixtures/rp2040/ image.
+MICROPYTHON_SRC ?=
+.PHONY: rp2-image rp2-image-check
+rp2-image:
+	@$(PYTHON) tools/rp2image.py $(if $(MICROPYTHON_SRC),--src "$(MICROPYTHON_SRC)")
+
+rp2-image-check: setup
+	@PACER_RP2_BUILD=1 MICROPYTHON_SRC="$(MICROPYTHON_SRC)" $(VENV)/bin/pytest -q tests/test_rp2040_image.py
+
+## image: a pacer UF2 for BOARD (pico) with the firmware frozen in (tools/rp2/manifest_pico.py):
+## build/image/pacer-$(BOARD).uf2, one file to drop on the Pico's drive. Same toolchain as
+## rp2-image.
+BOARD ?= pico
+.PHONY: image
+image:
+	@test -f tools/rp2/manifest_$(BOARD).py \
+	  || { echo "image: no frozen image for BOARD=$(BOARD) (only: pico)"; exit 1; }
+	@$(PYTHON) tools/rp2image.py --manifest tools/rp2/manifest_$(BOARD).py \
+	  --out build/image/$(BOARD) $(if $(MICROPYTHON_SRC),--src "$(MICROPYTHON_SRC)")
+	@cp build/image/$(BOARD)/firmware.uf2 build/image/pacer-$(BOARD).uf2
+	@echo "image: build/image/pacer-$(BOARD).uf2"
+
 clean:
 	rm -rf build

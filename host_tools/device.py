@@ -26,6 +26,23 @@ import serial.tools.list_ports
 from host_tools.errors import CliError, ConnectionLost, NoBoard
 from host_tools.frames import lost_frames, parse_frame
 
+# Reply timeouts are for a real board. A slower one (the emulated RP2040 runs the official firmware
+# at a fraction of real time, less on a loaded machine) gets them multiplied by this factor.
+SLOWDOWN_ENV = "PACER_LINK_SLOWDOWN"
+
+
+def slowdown() -> float:
+    raw = os.environ.get(SLOWDOWN_ENV, "") or "1"
+    try:
+        k = float(raw)
+    except ValueError:
+        k = 0.0
+    if not 1.0 <= k <= 1000.0:
+        raise CliError("%s=%r: give a factor from 1 to 1000 (e.g. 20 for the emulated RP2040)"
+                       % (SLOWDOWN_ENV, raw))
+    return k
+
+
 # USB vendor IDs of boards that run MicroPython, and of the USB-UART bridges on ESP32 boards.
 VIDS = {0x2E8A: "Raspberry Pi", 0x303A: "Espressif", 0x10C4: "Silicon Labs CP210x",
         0x1A86: "WCH CH340", 0x0403: "FTDI"}
@@ -267,6 +284,7 @@ class Device:
         """Send one command line and return its reply dict (ok true or false). records: a list
         that gets the R lines' records before the reply; raw: one that gets their text."""
         self.write(text)
+        timeout *= slowdown()
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             reply = None

@@ -24,18 +24,28 @@ _SELFTEST_SAMPLES = const(25)
 _REST_CP = const(150)   # peak to peak below 1.5 cmH2O over the self-test: the probe is at rest
 
 
-def crash_count(os):
+_OWN_RESET = "reset"  # crashes.txt "N reset": the crash path counted N, then reset the board
+
+
+def _crash_record():
     try:
         with open(_CRASH_FILE) as f:
-            return int(f.read().strip() or "0")
-    except (OSError, ValueError):
+            return f.read().split()
+    except OSError:
+        return []
+
+
+def crash_count(os):
+    try:
+        return int((_crash_record() or ["0"])[0])
+    except ValueError:
         return 0
 
 
-def set_crash_count(n):
+def set_crash_count(n, own_reset=False):
     try:
         with open(_CRASH_FILE, "w") as f:
-            f.write(str(n))
+            f.write(str(n) + (" " + _OWN_RESET if own_reset else ""))
     except OSError:
         pass
 
@@ -156,8 +166,12 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
         wdt_reset = machine.reset_cause() == machine.WDT_RESET
     except AttributeError:
         wdt_reset = False
-    if wdt_reset:  # a hung loop is a crash too: three in a row end in safe mode
+    # The rp2 port's machine.reset() goes through the watchdog, so after the crash path's own
+    # reset reset_cause() says WDT_RESET too: that crash is counted already.
+    own_reset = _crash_record()[1:] == [_OWN_RESET]
+    if wdt_reset and not own_reset:  # a hung loop is a crash too: three in a row: safe mode
         crashes += 1
+    if wdt_reset or own_reset:
         set_crash_count(crashes)
     board = None
     if crashes >= _SAFE_AFTER:
@@ -188,7 +202,7 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
         if board is not None:
             board.outputs_off()
         log_error(os, e)
-        set_crash_count(crashes + 1)
+        set_crash_count(crashes + 1, own_reset=True)
         print("pacer: error %r; outputs off, resetting (crash %d of %d before safe mode)"
               % (e, crashes + 1, _SAFE_AFTER))
         machine.reset()

@@ -13,10 +13,16 @@ NAME = "vboard"
 HELP = ("Start a virtual board (MicroPython VM on a pseudo-terminal, optional simulated person); "
         "prints its port first, runs until stopped.")
 EXAMPLE = ("pacer vboard --persona typical --seed 3 --flash-dir build/vflash   (then: pacer flash "
-           "--port /dev/pts/N --board pico)")
+           "--port /dev/pts/N --board pico); pacer vboard --chip rp2040 --flash-dir build/chip")
 
 
 def add_arguments(p):
+    p.add_argument("--chip", choices=("wasm", "rp2040"), default="wasm",
+                   help="wasm: the MicroPython VM with a virtual machine module (default); "
+                        "rp2040: the official rp2 image on an emulated RP2040 (board pico)")
+    p.add_argument("--image", metavar="FILE",
+                   help="--chip rp2040: firmware .bin to run (default: the official "
+                        "MicroPython v1.28.0 RPI_PICO image)")
     p.add_argument("--board", default="pico", help="board profile (default pico)")
     p.add_argument("--persona", help="simulated person at the device (pacer sim --help lists them)")
     p.add_argument("--seed", type=int, default=0, help="seed for the person and the sensors")
@@ -40,6 +46,10 @@ def run(args):
         launcher.board_profile(args.board)
     except launcher.VBoardError as e:
         raise CliError(str(e))
+    if args.chip == "rp2040":
+        return _run_chip(args)
+    if args.image is not None:
+        raise CliError("--image needs --chip rp2040 (the wasm board runs no firmware image)")
     if not launcher.VM_MJS.is_file():
         raise CliError("the MicroPython VM is missing; run `make setup`")
     if args.flash_dir is not None:
@@ -56,5 +66,17 @@ def run(args):
         argv.append("--realtime")
     try:
         return launcher.main(argv)
+    except launcher.VBoardError as e:
+        raise CliError(str(e))
+
+
+def _run_chip(args):
+    from host_tools.vboard import launcher, rp2040
+
+    try:
+        return rp2040.serve(board=args.board, flash_dir=args.flash_dir, image=args.image,
+                            realtime=args.realtime,
+                            log=args.log, seed=args.seed, persona=args.persona,
+                            record=args.record)
     except launcher.VBoardError as e:
         raise CliError(str(e))

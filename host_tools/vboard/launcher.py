@@ -84,6 +84,8 @@ def board_profile(board: str) -> dict:
 class VBoard:
     """A running virtual board. .port is the pty to open; use as a context manager or stop()."""
 
+    script = BOARD_MJS  # the Node program that is the board
+
     def __init__(self, config: dict, master: int, tmp_flash: bool, log_path: str | None):
         self.config = config
         self.flash_dir = config["flashDir"]
@@ -108,7 +110,7 @@ class VBoard:
         self._ready.clear()
         self._cut.clear()
         log = open(self._log_path, "ab") if self._log_path else None
-        self._proc = subprocess.Popen([node, str(BOARD_MJS), json.dumps(cfg)],
+        self._proc = subprocess.Popen([node, str(self.script), json.dumps(cfg)],
                                       pass_fds=(self._master,), stdin=subprocess.DEVNULL,
                                       stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE if log is None else log,

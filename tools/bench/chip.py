@@ -1,0 +1,151 @@
+"""Bench on the emulated RP2040: the full App tick (engine, drivers, cues, telemetry) of the
+pacer firmware on the official MicroPython rp2 port, timed and weighed inside the chip.
+
+    python tools/bench/chip.py [--frozen IMAGE.uf2|.bin] [--ticks N] [--out FILE]
+
+Two deployments: `_mpy` (the `pacer flash` build, .mpy files on littlefs, on the official
+image) and, with --frozen, `_frozen` (the image of `make image BOARD=pico`, firmware frozen in,
+nothing on the flash). In each, the running app is stopped (Ctrl-C), then CHIP_CODE builds the
+App as the supervisor does and starts kegel with the pelvic probe at rest, and times N ticks
+with ticks_us. Figures (ticks_us on the emulated 125 MHz core; see docs/vboard.md for how far
+to trust them):
+  rp2040_tick_us_p50/_p99       per App.tick, after WARM ticks
+  rp2040_tick_pct               p50 as a share of the 20 ms tick
+  rp2040_alloc_bytes_per_tick   gc.mem_alloc growth over the steady ticks (gc disabled), / N
+  rp2040_heap_total_bytes       heap taken by importing the firmware plus the app and the
+                                session's peak (gc.mem_free before the imports minus the lowest
+                                gc.mem_free after a collection during the run)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from host_tools import device  # noqa: E402
+from host_tools.vboard import rp2040  # noqa: E402
+
+MPREMOTE = ROOT / ".venv" / "bin" / "mpremote"
+FROZEN = ROOT / "build" / "image" / "pacer-pico.uf2"  # make image BOARD=pico
+TICK_MS = 20
+TARGETS = {"tick_us_p50": 1000, "alloc_bytes_per_tick": 0}
+
+CHIP_CODE = r"""
+import gc, json, os, select, sys, time
+import machine
+try:
+    import neopixel
+except ImportError:
+    neopixel = None
+gc.collect()
+free0 = gc.mem_free()
+from pacer_hw import profiles
+from pacer_app.board import Board
+from pacer_app.app import App
+from pacer_app.storage import Store
+from pacer_app.usb import Usb
+board = Board(profiles.get("pico"), machine, neopixel)
+app = App(board, Store(os, "/"), Usb(select, sys.stdin, sys.stdout), "pico")
+app.start("kegel")
+N = %(ticks)d
+WARM = %(warm)d
+us = []
+low = free0
+now = time.ticks_ms()
+for i in range(WARM):
+    now = time.ticks_add(now, 20)
+    app.tick(now, 20)
+gc.collect()
+low = min(low, gc.mem_free())
+gc.disable()
+a0 = gc.mem_alloc()
+for i in range(N):
+    now = time.ticks_add(now, 20)
+    t0 = time.ticks_us()
+    app.tick(now, 20)
+    us.append(time.ticks_diff(time.ticks_us(), t0))
+a1 = gc.mem_alloc()
+gc.enable()
+gc.collect()
+low = min(low, gc.mem_free())
+app.stop()
+board.outputs_off()
+print("BENCH " + json.dumps({"us": us, "alloc": a1 - a0, "free0": free0, "low": low}))
+"""
+
+
+def mpremote(port, *args):
+    r = subprocess.run([str(MPREMOTE), "connect", port, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("mpremote %s: %s" % (args[0], r.stderr.strip()[-500:]))
+    return r.stdout
+
+
+def pct(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * (len(s) - 1) + 0.5))]
+
+
+def run(image, deploy, ticks, warm, log):
+    with tempfile.TemporaryDirectory(prefix="chipbench-") as tmp:
+        chip = rp2040.start(Path(tmp) / "flash", image=image, log=log)
+        try:
+            if deploy:
+                env = dict(os.environ, **{device.SLOWDOWN_ENV: "60"})
+                r = subprocess.run([sys.executable, "-m", "host_tools.cli", "flash", "--port",
+                                    chip.port, "--board", "pico", "--no-reset"], cwd=ROOT,
+                                   capture_output=True, text=True, env=env)
+                if r.returncode != 0:
+                    raise RuntimeError("pacer flash: " + (r.stdout + r.stderr)[-800:])
+            out = mpremote(chip.port, "exec", CHIP_CODE % {"ticks": ticks, "warm": warm})
+        finally:
+            chip.stop()
+    line = [x for x in out.splitlines() if x.startswith("BENCH ")]
+    if not line:
+        raise RuntimeError("no BENCH line from the chip:\n" + out[-1500:])
+    d = json.loads(line[-1][6:])
+    us = d["us"]
+    p50 = pct(us, 0.5)
+    return {"tick_us_p50": p50, "tick_us_p99": pct(us, 0.99), "tick_us_max": max(us),
+            "tick_pct": round(100.0 * p50 / (TICK_MS * 1000), 1),
+            "alloc_bytes_per_tick": round(d["alloc"] / len(us), 1),
+            "heap_total_bytes": d["free0"] - d["low"], "ticks": len(us)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--frozen", help="the pacer image (make image BOARD=pico) for the _frozen run")
+    p.add_argument("--no-mpy", action="store_true", help="skip the _mpy run")
+    p.add_argument("--ticks", type=int, default=300, help="timed ticks (default 300)")
+    p.add_argument("--warm", type=int, default=50, help="ticks before timing (default 50)")
+    p.add_argument("--out", default=str(ROOT / "build" / "bench-rp2040.json"))
+    p.add_argument("--log", help="chip diagnostics here")
+    a = p.parse_args(argv)
+    res = {}
+    runs = [] if a.no_mpy else [("mpy", rp2040.IMAGE, True)]
+    if a.frozen:
+        runs.append(("frozen", Path(a.frozen), False))
+    for suffix, image, deploy in runs:
+        print("chip bench: %s ..." % suffix, file=sys.stderr, flush=True)
+        for k, v in run(image, deploy, a.ticks, a.warm, a.log).items():
+            res["rp2040_%s_%s" % (k, suffix)] = v
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
+    for k in sorted(res):
+        base = k[len("rp2040_"):].rsplit("_", 1)[0]
+        target = TARGETS.get(base)
+        mark = "" if target is None else ("  (target <= %s: %s)" % (
+            target, "ok" if res[k] <= target else "MISSED"))
+        print("%-40s %s%s" % (k, res[k], mark))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
