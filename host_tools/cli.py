@@ -11,7 +11,7 @@ from host_tools import __version__
 from host_tools.errors import CliError
 
 COMMANDS = ("programs", "replay", "sim", "vboard", "flash", "install_micropython", "log", "test",
-             "sessions", "report", "config", "demo")
+             "sessions", "report", "config", "demo", "ui")
 
 
 def _load(name):
