@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import threading
 import webbrowser
@@ -89,10 +90,13 @@ async def _serve(srv, args):
     stop = threading.Event()
     loop = asyncio.get_running_loop()
     parts: dict = {}
+    done = asyncio.Event()
+    with contextlib.suppress(NotImplementedError):     # no signal handlers on Windows
+        loop.add_signal_handler(signal.SIGTERM, done.set)
     boot = loop.run_in_executor(None, _connect, srv, args, parts, stop)
     try:
         await boot
-        await asyncio.Event().wait()     # until Ctrl-C
+        await done.wait()     # until Ctrl-C or SIGTERM
     finally:
         stop.set()
         await srv.stop()
@@ -144,8 +148,9 @@ def _connect(srv, args, parts, stop):
         say(srv, "board not available: %s" % e)
         print("pacer ui: error: %s" % e, file=sys.stderr, flush=True)
     except Exception as e:   # the server keeps running and the page says why
-        say(srv, "board not available: %s" % (str(e).splitlines() or [type(e).__name__])[0])
-        raise
+        why = (str(e).splitlines() or [type(e).__name__])[0]
+        say(srv, "board not available: %s" % why)
+        print("pacer ui: error: %s" % why, file=sys.stderr, flush=True)
 
 
 def say(srv, text):

@@ -10,6 +10,7 @@ const CUE = { MOTOR: 1, REACHED: 2, TENSION: 4, PAUSED: 8, FAULT: 16 };
 const WINDOW_S = 30;                 // seconds of trace on the live chart
 const KEEP = 50 * 40;                // points kept for it (40 s at 50 Hz)
 const NUDGE_MS = 5000;
+const CONTRACT = new Set(["squeeze", "flick", "max"]);   // steps drawn against the target band
 const PHASE_WORDS = { rest: "Rest", squeeze: "Squeeze", flick: "Quick squeeze", max: "Squeeze hard",
   release: "Let go", drop: "Drop: let go", push: "Gentle push", relax: "Relax" };
 const BREATH_WORDS = { free: "breathe freely", inhale: "breathe in", hold: "hold the breath",
@@ -143,6 +144,7 @@ class Live {
     this.phase = null; this.rest = null; this.lastFrame = null; this.dirty = false;
     this.frames = 0; this.drawn = 0; this.lost = 0; this.prevSeq = null; this.latencies = [];
     this.nudgeUntil = 0; this.running = false; this.paused = false; this.nSteps = null;
+    this.states = [];          // the engine's state events, in order
     const el = document.getElementById("chart");
     const css = getComputedStyle(document.documentElement);
     const c = (n) => css.getPropertyValue(n).trim();
@@ -177,7 +179,8 @@ class Live {
     if (step < 0) { this.lastFrame = f; this.dirty = true; return; }
     if (this.xs.length && t / 1000 < this.xs[this.xs.length - 1]) this.reset();   // a new session
     this.xs.push(t / 1000); this.ps.push(p / 100);
-    this.targets.push(target > 0 ? target / 100 : null);
+    const band = target > 0 && this.phase !== null && CONTRACT.has(this.phase.muscle);
+    this.targets.push(band ? target / 100 : null);
     this.rests.push(this.rest);
     if (this.xs.length > KEEP) for (const a of [this.xs, this.ps, this.targets, this.rests]) a.splice(0, a.length - KEEP);
     if (cue & CUE.TENSION) this.nudge();
@@ -200,9 +203,9 @@ class Live {
     if (!f) return;
     document.getElementById("pressure").textContent = (f[2] / 100).toFixed(1);
     const tt = document.getElementById("target-text");
-    if (f[3] > 0) tt.textContent = "target " + (f[3] / 100).toFixed(1) + ((f[5] & CUE.REACHED) ? "  reached" : "");
-    else tt.textContent = this.rest !== null ? "resting level " + this.rest.toFixed(1) : "";
     const ph = this.phase;
+    if (f[3] > 0 && ph && CONTRACT.has(ph.muscle)) tt.textContent = "target " + (f[3] / 100).toFixed(1) + ((f[5] & CUE.REACHED) ? "  reached" : "");
+    else tt.textContent = this.rest !== null ? "resting level " + this.rest.toFixed(1) : "";
     if (ph && f[4] >= 0) {
       const left = Math.max(0, ph.t_ms + ph.duration_ms - f[1]);
       document.getElementById("countdown").textContent = Math.ceil(left / 1000);
@@ -255,6 +258,7 @@ class Live {
       this.verdict({ cls: "miss", mark: "!", text: "Sensor problem: " + String(e.kind).replace(/_/g, " ") });
     } else if (t === "state") {
       this.paused = e.state === "paused";
+      this.states.push(e.state);
       controls(e.state === "running" || e.state === "paused", this.paused);
     } else if (t === "summary") {
       this.running = false; controls(false, false);
@@ -353,7 +357,10 @@ function onItem(kind, item, hostMs) {
   if (kind === "frame") live.frame(item, hostMs);
   else if (kind === "event") live.event(item);
   else if (kind === "board") boardReady(item.programs, item.status);
-  else if (kind === "hello" || kind === "note") { if (item.note || item.text) note(item.note || item.text); }
+  else if (kind === "hello" || kind === "note") {
+    if (item.note || item.text) note(item.note || item.text);
+    if (item.saved && !document.getElementById("tab-progress").hidden) loadProgress();
+  }
   else if (kind === "lost") { setConn("disconnected", "bad"); note(item.error); }
 }
 
@@ -384,8 +391,10 @@ function wireControls() {
     if (r.ok) controls(true, false);
   };
   document.getElementById("pause").onclick = async () => {
-    const r = await send(live.paused ? "resume" : "pause");
-    if (r.ok) { live.paused = !live.paused; controls(true, live.paused); }
+    const cmd = live.paused ? "resume" : "pause";
+    const r = await send(cmd);
+    // the engine's state event may come before or after this reply: both say the same
+    if (r.ok) { live.paused = cmd === "pause"; controls(true, live.paused); }
   };
   document.getElementById("stop").onclick = () => send("stop");
   for (const b of document.querySelectorAll(".tab")) b.onclick = () => showTab(b.dataset.tab);
