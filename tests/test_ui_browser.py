@@ -9,14 +9,15 @@ import urllib.request
 
 import aiohttp
 import pytest
-from ui_browser import ROOT, UiProcess, browser, chromium_missing, close_browser
 
 from host_tools import programs as host_programs
 from host_tools.errors import CliError
+from ui_browser import ROOT, UiProcess, browser, chromium_missing, close_browser
 
 pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 
-WAIT_S = float(os.environ.get("PACER_UI_WAIT_S", "300"))   # a safety net for a loaded machine, never a measure of speed
+# a safety net for a loaded machine, never a measure of speed
+WAIT_S = float(os.environ.get("PACER_UI_WAIT_S", "300"))
 
 SHORT_KEGEL = {"name": "ui-kegel", "title": "UI test: 2 squeezes",
                "blocks": [{"steps": [{"s": 5, "role": "baseline"}]},
