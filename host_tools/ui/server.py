@@ -312,9 +312,18 @@ class Server:
             return web.json_response({"programs": rows, "error": str(e)})
         for name in names:
             if name not in builtin.NAMES:
-                rows.append({"name": name, "title": "", "builtin": False, "total_ms": None,
-                             "reps": None})
+                rows.append(await self._custom_row(name))
         return web.json_response({"programs": rows})
+
+    async def _custom_row(self, name):
+        row = {"name": name, "title": "", "builtin": False, "total_ms": None, "reps": None}
+        try:
+            spec = (await self._board(lambda dev: dev.command("programs show " + name)))["program"]
+            tl = programs.build(spec, name)
+        except CliError:
+            return row       # listed without its length; the editor shows the problem
+        row.update(title=tl.title, total_ms=tl.total_ms, reps=tl.reps)
+        return row
 
     async def _program(self, request):
         from pacer import builtin

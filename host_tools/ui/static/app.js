@@ -143,7 +143,8 @@ class Live {
     this.xs = []; this.ps = []; this.targets = []; this.rests = [];
     this.phase = null; this.rest = null; this.lastFrame = null; this.dirty = false;
     this.frames = 0; this.drawn = 0; this.lost = 0; this.prevSeq = null; this.latencies = [];
-    this.nudgeUntil = 0; this.running = false; this.paused = false; this.nSteps = null;
+    this.nudgeUntil = 0; this.running = false; this.paused = false;
+    this.totalMs = null;       // the running program's length, when the server told it
     this.states = [];          // the engine's state events, in order
     const el = document.getElementById("chart");
     const css = getComputedStyle(document.documentElement);
@@ -167,8 +168,9 @@ class Live {
 
   reset() {
     for (const a of [this.xs, this.ps, this.targets, this.rests]) a.length = 0;
-    this.rest = null; this.phase = null; this.nSteps = null;
+    this.rest = null; this.phase = null;
     document.getElementById("verdicts").textContent = "";
+    document.getElementById("verdicts-hint").hidden = false;
     document.getElementById("summary").hidden = true;
   }
 
@@ -209,6 +211,7 @@ class Live {
     if (ph && f[4] >= 0) {
       const left = Math.max(0, ph.t_ms + ph.duration_ms - f[1]);
       document.getElementById("countdown").textContent = Math.ceil(left / 1000);
+      document.getElementById("elapsed").textContent = mmss(f[1]) + (this.totalMs ? " of " + mmss(this.totalMs) : "");
       this.breath(ph.breath, ph.duration_ms ? 1 - left / ph.duration_ms : 0);
     }
     if (this.nudgeUntil && performance.now() > this.nudgeUntil) {
@@ -240,7 +243,7 @@ class Live {
       const el = document.getElementById("phase");
       const word = e.role === "baseline" ? "Rest: measuring" : (PHASE_WORDS[e.muscle] || e.muscle);
       el.textContent = word; el.className = "phase " + e.muscle;
-      document.getElementById("stepinfo").textContent = "step " + (e.step + 1) + (this.nSteps ? " of " + this.nSteps : "");
+      document.getElementById("stepinfo").textContent = "step " + (e.step + 1);
       document.getElementById("countdown").textContent = Math.ceil(e.duration_ms / 1000);
       this.breath(e.breath, 0);
       controls(true, false);
@@ -275,6 +278,7 @@ class Live {
     li.className = v.cls;
     const m = document.createElement("span"); m.className = "mark"; m.textContent = v.mark;
     li.append(m, document.createTextNode(v.text));
+    document.getElementById("verdicts-hint").hidden = true;
     document.getElementById("verdicts").append(li);
   }
 }
@@ -321,6 +325,13 @@ function showSummary(s) {
   if (s.pushes) add("coordinated pushes", s.pushes_coordinated + " of " + s.pushes);
   if (s.paradoxical) add("tightened instead of letting go", s.paradoxical + " times");
   if (s.tension_episodes !== undefined) add("tension nudges", s.tension_episodes);
+  else if (s.tension_alarms) add("tension nudges", s.tension_alarms);
+  if (s.pre_baseline_cmH2O !== null && s.pre_baseline_cmH2O !== undefined)
+    add("resting level at the start", num(s.pre_baseline_cmH2O, 1) + " cmH2O");
+  if (s.post_baseline_cmH2O !== null && s.post_baseline_cmH2O !== undefined)
+    add("resting level at the end", num(s.post_baseline_cmH2O, 1) + " cmH2O");
+  if (s.reps && s.relax_quality_pct !== null && s.relax_quality_pct !== undefined)
+    add("reps fully let go", s.relax_quality_pct + " %");
   if (s.rest_tone_change_cmH2O !== null && s.rest_tone_change_cmH2O !== undefined)
     add("resting tone change", num(s.rest_tone_change_cmH2O, 1) + " cmH2O");
   add("length", num((s.duration_ms || 0) / 1000, 0) + " s" + (s.completed === false ? " (stopped early)" : ""));
@@ -340,6 +351,7 @@ function showSummary(s) {
 /* ---------------- page ---------------- */
 
 let board = null, live = null, serverMode = false;
+const programTotals = {};      // name -> length in ms, from the server's program list
 
 function setConn(text, cls) {
   const c = document.getElementById("conn"); c.textContent = text; c.className = "pill " + (cls || "");
@@ -361,16 +373,17 @@ function onItem(kind, item, hostMs) {
     if (item.note || item.text) note(item.note || item.text);
     if (item.saved && !document.getElementById("tab-progress").hidden) loadProgress();
   }
-  else if (kind === "lost") { setConn("disconnected", "bad"); note(item.error); }
+  else if (kind === "lost") { setConn("disconnected", "conn-bad"); note(item.error); }
 }
 
 function boardReady(names, status) {
-  setConn("board connected", "ok");
+  setConn("board connected", "conn-ok");
   const sel = document.getElementById("program");
   const keep = sel.value;
   sel.textContent = "";
   for (const n of names || []) { const o = document.createElement("option"); o.value = o.textContent = n; sel.append(o); }
   if (keep && (names || []).indexOf(keep) >= 0) sel.value = keep;
+  if (serverMode) board.api("/api/programs").then((r) => { for (const p of r.programs || []) programTotals[p.name] = p.total_ms; });
   const st = status && status.state;
   controls(st === "running" || st === "paused", st === "paused");
   note("");
@@ -387,6 +400,7 @@ function wireControls() {
     const name = document.getElementById("program").value;
     if (!name) return;
     live.reset();
+    live.totalMs = programTotals[name] || null;
     const r = await send("start " + name);
     if (r.ok) controls(true, false);
   };
@@ -490,13 +504,15 @@ async function loadSettings() {
   }
 }
 
-function smallChart(el, title, xs, series) {
+function smallChart(el, xs, series, fromZero) {
   el.textContent = "";
-  if (!xs.length) { el.textContent = "no sessions yet"; return; }
-  new uPlot({ width: Math.max(300, el.clientWidth || 400), height: 220, scales: { x: { time: false } },
-    axes: [{ label: "session", size: 36 }, {}],
+  if (!series.some((s) => s.ys.some((y) => y !== null))) { el.textContent = "no data in these sessions yet"; return; }
+  const yRange = (u, lo, hi) => (fromZero ? [0, Math.max(1, hi * 1.15)] : [lo - 1, hi + 1]);
+  new uPlot({ width: Math.max(300, el.clientWidth || 400), height: 220, legend: { live: false },
+    cursor: { show: false }, scales: { x: { time: false, range: [0.5, xs.length + 0.5] }, y: { range: yRange } },
+    axes: [{ label: "session", size: 40, incrs: [1, 2, 5, 10, 20, 50, 100], values: (u, v) => v.map((x) => (Number.isInteger(x) ? x : "")) }, { size: 50 }],
     series: [{ label: "session" }].concat(series.map((s) => ({ label: s.label, stroke: s.colour, width: 2.5, dash: s.dash,
-      points: { show: true, size: 8, fill: s.colour } }))) },
+      spanGaps: true, points: { show: true, size: 9, fill: s.colour } }))) },
   [xs].concat(series.map((s) => s.ys)), el);
 }
 
@@ -507,14 +523,16 @@ async function loadProgress() {
   document.getElementById("csv-link").href = "/api/progress.csv?token=" + encodeURIComponent(board.token);
   const rows = d.sessions, xs = rows.map((_, i) => i + 1);
   const v = (k) => rows.map((r) => (r[k] === null || r[k] === undefined ? null : r[k]));
-  smallChart(document.getElementById("chart-strength"), "", xs, [
-    { label: "reps reached %", colour: "#009E73", ys: rows.map((r) => (r.reps ? Math.round(100 * r.achieved / r.reps) : null)) },
-    { label: "strength cmH2O", colour: "#0072B2", ys: v("strength_cmH2O"), dash: [6, 4] }]);
-  smallChart(document.getElementById("chart-relax"), "", xs, [
-    { label: "time to let go s", colour: "#CC79A7", ys: v("mean_relax_s") }]);
-  smallChart(document.getElementById("chart-rest"), "", xs, [
-    { label: "before", colour: "#555555", ys: v("pre_baseline_cmH2O") },
-    { label: "after", colour: "#E69F00", ys: v("post_baseline_cmH2O"), dash: [6, 4] }]);
+  smallChart(document.getElementById("chart-reps"), xs, [
+    { label: "reps reached %", colour: "#009E73", ys: rows.map((r) => (r.reps ? Math.round(100 * r.achieved / r.reps) : null)) }], true);
+  smallChart(document.getElementById("chart-strength"), xs, [
+    { label: "best", colour: "#0072B2", ys: v("strength_cmH2O") },
+    { label: "mean", colour: "#56B4E9", ys: v("mean_peak_cmH2O"), dash: [6, 4] }], true);
+  smallChart(document.getElementById("chart-relax"), xs, [
+    { label: "time to let go after a squeeze, s", colour: "#CC79A7", ys: v("mean_relax_s") }], true);
+  smallChart(document.getElementById("chart-rest"), xs, [
+    { label: "at the start", colour: "#555555", ys: v("pre_baseline_cmH2O") },
+    { label: "at the end", colour: "#E69F00", ys: v("post_baseline_cmH2O"), dash: [6, 4] }], false);
   calendar(d.days);
   const per = document.getElementById("per-program"); per.textContent = "";
   const t = document.createElement("table"); t.className = "table";
@@ -574,7 +592,7 @@ async function connectSerial() {
     const status = await b.command("status");
     boardReady((await b.command("programs list")).programs, status);
   } catch (e) {
-    setConn("not connected", "bad"); note("Could not connect: " + (e && e.message ? e.message : e));
+    setConn("not connected", "conn-bad"); note("Could not connect: " + (e && e.message ? e.message : e));
   }
 }
 
@@ -589,7 +607,7 @@ function main() {
     serverMode = true;
     board = new ServerBoard(m[1], onItem);
     setConn("connecting...");
-    board.open().catch(() => { setConn("not connected", "bad"); note("pacer ui refused the connection: open the address it printed (with #token=...)"); });
+    board.open().catch(() => { setConn("not connected", "conn-bad"); note("pacer ui refused the connection: open the address it printed (with #token=...)"); });
   } else {
     document.getElementById("serial-connect").hidden = false;
     document.querySelector('.tab[data-tab="progress"]').hidden = true;
