@@ -13,6 +13,9 @@ VM_MJS    := node_modules/@micropython/micropython-webassembly-pyscript/micropyt
 PY_STAMP  := $(VENV)/.pacer-setup
 NPM_STAMP := node_modules/.pacer-setup
 STUBS     := rp2 esp32
+# pacer ui's chart library, copied from node_modules into the package (not committed)
+UI_VENDOR := host_tools/ui/static/vendor
+UPLOT     := node_modules/uplot/dist
 # mpy-cross -march values of the board profiles (firmware/pacer_hw/profiles.py)
 MPY_ARCHES := armv6m armv7m xtensawin
 
@@ -20,8 +23,14 @@ MPY_ARCHES := armv6m armv7m xtensawin
 
 ## setup: .venv from requirements.lock (+ editable pacer, + MicroPython stubs), node_modules from
 ## package-lock.json; stamp files make re-runs instant until a lock file changes.
-setup: $(PY_STAMP) $(NPM_STAMP)
-	@:
+setup: $(PY_STAMP) $(NPM_STAMP) $(UI_VENDOR)/uPlot.iife.min.js
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || echo "setup: note: the \
+	browser tests of pacer ui need Chromium; install it with \
+	\`sudo apt-get install chromium chromium-driver\` (without it they are skipped)"
+
+$(UI_VENDOR)/uPlot.iife.min.js: $(NPM_STAMP)
+	@mkdir -p $(UI_VENDOR)
+	@cp $(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css $(UPLOT)/../LICENSE $(UI_VENDOR)/
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \

@@ -11,7 +11,7 @@ from host_tools import __version__
 from host_tools.errors import EXIT_STATUS, NO_BOARD, CliError, ConnectionLost
 
 COMMANDS = ("programs", "replay", "sim", "vboard", "flash", "install_micropython", "status",
-            "start", "stop", "log", "test", "sessions", "report", "config", "demo")
+            "start", "stop", "log", "test", "sessions", "report", "config", "demo", "ui")
 
 
 def _load(name):

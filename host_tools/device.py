@@ -18,6 +18,7 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import serial
@@ -168,7 +169,8 @@ class Device:
         self.port = port
         self._buf = bytearray()
         self.pending: list[tuple[str, Any]] = []   # seen while waiting for replies
-        self.on_line = None        # optional callback(kind, item) instead of .pending
+        # optional callback(kind, item) instead of .pending
+        self.on_line: Callable[[str, Any], None] | None = None
         self.noise = []            # non-protocol lines (banners, tracebacks), last few
         self.info: dict[str, Any] = {}
 

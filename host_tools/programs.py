@@ -48,3 +48,23 @@ def steps(tl):
                     "breath": program.BREATHS[tl.breath[i]],
                     "muscle": program.MUSCLES[tl.muscle[i]], "role": role or None})
     return out
+
+
+MAX_LINE = 512   # docs/protocol.md section 1: one command line
+
+
+def push_line(spec, source):
+    """(timeline, the `programs push` command line) for a custom program, checked on the host
+    with the board's own validator first; CliError with every problem otherwise."""
+    if not isinstance(spec, dict):
+        raise CliError("invalid program %s: a program is a JSON object with name and blocks"
+                       % source)
+    tl = build(spec, source)
+    if spec.get("name") in builtin.NAMES:
+        raise CliError("%r is a built-in program's name; rename yours" % spec.get("name"))
+    line = "programs push " + json.dumps(spec, separators=(",", ":"))
+    if len(line.encode()) > MAX_LINE:
+        raise CliError("%s is %d bytes as one line; the board takes at most %d: shorten it (use "
+                       "blocks with reps instead of repeated steps)"
+                       % (source, len(line.encode()), MAX_LINE))
+    return tl, line

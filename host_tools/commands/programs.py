@@ -99,13 +99,7 @@ def _push(args):
     if not args.file.endswith(".json"):
         raise CliError("push takes a program .json file, got %r" % args.file)
     spec, _ = programs.load_spec(args.file)
-    tl = programs.build(spec, args.file)   # the board's own validator, on the host first
-    if spec.get("name") in builtin.NAMES:
-        raise CliError("%r is a built-in program's name; rename yours" % spec.get("name"))
-    line = "programs push " + json.dumps(spec, separators=(",", ":"))
-    if len(line.encode()) > 512:
-        raise CliError("%s is %d bytes as one line; the board takes at most 512: shorten it (use "
-                       "blocks with reps instead of repeated steps)" % (args.file, len(line)))
+    tl, line = programs.push_line(spec, args.file)
     with device.Device.connect(args.port) as dev:
         dev.command(line)
         print("pushed %s to %s: %d steps, %d reps, %s; start it with the button or `start %s`"

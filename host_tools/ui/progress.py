@@ -1,0 +1,67 @@
+"""Progress from the sessions kept on the computer (`pacer sessions pull` files, and the ones
+`pacer ui` saves after each session), read with `pacer report`'s parser and metrics
+(host_tools/commands/report.py), plus the relaxation figures of drop steps when a session has
+them (issue 11 events; older sessions simply lack them)."""
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import os
+
+from host_tools.commands import report
+from host_tools.errors import CliError
+
+
+def _mean(xs):
+    xs = [x for x in xs if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    return round(sum(xs) / len(xs), 2) if xs else None
+
+
+def row(s: report.Session) -> dict:
+    """report.metrics plus the relaxation and resting-tone figures of the session."""
+    r = report.metrics(s)
+    sm = s.summary()
+    drops = s.of("drop")
+    r["drops"] = len([d for d in drops if d.get("kind") == "drop"])
+    r["drops_achieved"] = len([d for d in drops if d.get("kind") == "drop" and d.get("achieved")])
+    r["mean_relaxation_pct"] = _mean([d.get("relaxation_pct") for d in drops
+                                      if d.get("kind") == "drop"])
+    r["paradoxical"] = len([d for d in drops if "paradoxical" in (d.get("flags") or [])])
+    r["tension_episodes"] = len([a for a in s.of("alarm") if a.get("kind") == "tension"])
+    r["rest_tone_change_cmH2O"] = sm.get("rest_tone_change_cmH2O")
+    r["grade"] = sm.get("grade")
+    return r
+
+
+def load(folder: str) -> tuple[list[dict], list[str]]:
+    """(rows oldest first, one-line notes about files that could not be read)."""
+    rows, notes = [], []
+    paths = sorted(glob.glob(os.path.join(folder, "*.jsonl")), key=lambda p: (os.path.getmtime(p),
+                                                                               p))
+    for p in paths:
+        try:
+            rows.append(row(report.Session(p)))
+        except CliError as e:
+            notes.append(str(e))
+    return rows, notes
+
+
+def summary(folder: str) -> dict:
+    rows, notes = load(folder)
+    programs: dict[str, list[dict]] = {}
+    days: dict[str, int] = {}
+    for r in rows:
+        programs.setdefault(r["program"], []).append(r)
+        days[r["day"]] = days.get(r["day"], 0) + 1
+    return {"folder": os.path.abspath(folder), "sessions": rows, "notes": notes,
+            "programs": {k: v for k, v in sorted(programs.items())}, "days": days}
+
+
+def to_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    if rows:
+        w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return out.getvalue()
