@@ -96,7 +96,7 @@ class App:
         self._scr_full = 5000    # bar full scale, cp
         self.user = cfg.get("user", "default")
         self.wall = WallClock()  # set by the host: sessions and calibrations are dated
-        self.self_test = None    # the boot self-test's verdict (pacer_app.supervisor)
+        self.self_test = ""      # the boot self-test's verdict (pacer_app.supervisor), "" not run
         self.proto = Protocol(self, self._send)
         self.tele = Telemetry(self._write_frame, self._ready)
         self._select(cfg.get("program", _FIRST))
@@ -218,11 +218,11 @@ class App:
             scr.draw(p, 0, self._scr_full, _RESULT[self.result - 1], -1, 0, 0)
         else:
             scr.draw(p, 0, self._scr_full, self.selected, -1, 0, 0)
-        self._show_screen()
+        self._show_screen(scr)
 
-    def _show_screen(self):
+    def _show_screen(self, scr):
         try:
-            self.screen.d.show()
+            scr.d.show()
         except OSError:  # a loose OLED must not stop the exercise
             self.screen = None
 
@@ -315,8 +315,7 @@ class App:
                 self.store.warn(str(e))
                 self._select(_FIRST)
         elif btn == LONG:
-            names = self.programs()
-            names.append(RESULTS)
+            names = self.programs() + [RESULTS]
             i = names.index(self.selected) if self.selected in names else -1
             self.selected = names[(i + 1) % len(names)]
             self.blinks = (i + 1) % len(names) + 1
@@ -330,7 +329,7 @@ class App:
         self.history = results.load(self.store)
         if self.screen is not None:
             self.screen.lines(results.lines(self.history))
-            self._show_screen()
+            self._show_screen(self.screen)
 
     # ---- the device interface (pacer_app.protocol) ----------------------------------------
     def status(self):
@@ -340,7 +339,7 @@ class App:
         d = {"version": VERSION, "board": self.board_name, "protocol": PROTOCOL,
              "selected": self.selected, "stream": self.stream, "inject": self.injecting,
              "free_bytes": self.store.free_bytes(), "user": self.user,
-             "calibration": self.store.load_cal(self.user), "self_test": self.self_test,
+             "calibration": self.store.load_cal(self.user), "self_test": self.self_test or None,
              "warnings": len(w), "warning": w[-1] if w else None}
         if eng is not None:
             st = STATE_NAMES[eng.state]

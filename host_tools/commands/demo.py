@@ -155,6 +155,7 @@ class LiveView:
         self.frames = []
         self.phase = None
         self.reps = []
+        self.drops = []
         self.alarms = 0
         self.frame = None
         self.drawn = 0
@@ -181,13 +182,19 @@ class LiveView:
             self.reps.append(item)
             if not self.tty:
                 self.line("%s  rep %d: %s" % (_mmss(item["t_ms"]), item["index"], _rep_text(item)))
+        elif t == "drop":
+            self.drops.append(item)
+            if not self.tty:
+                self.line("%s  %s %d: %s" % (_mmss(item["t_ms"]), item["kind"], item["index"],
+                                            _drop_text(item)))
         elif t == "alarm":
             self.alarms += 1
             if not self.tty:
-                self.line("%s  alarm: %s" % (_mmss(item["t_ms"]), item["kind"]))
+                self.line("%s  %s: %s" % (_mmss(item["t_ms"]),
+                                          "nudge" if item["kind"] == "tension" else "alarm",
+                                          item["kind"]))
         elif t == "summary" and not self.tty:
-            self.line("%s  done: %d of %d reps achieved" % (
-                _mmss(item["t_ms"]), item.get("reps_achieved", 0), item.get("reps", 0)))
+            self.line("%s  done: %s" % (_mmss(item["t_ms"]), _done_text(item)))
         if self.tty:
             self.draw()
 
@@ -233,10 +240,17 @@ class LiveView:
         if cue & CUE_FAULT:
             states.append("sensor fault")
         lines.append("cue       %s" % (", ".join(states) or "-"))
-        marks = "".join("+" if r["achieved"] else "x" for r in self.reps)
-        ok = sum(1 for r in self.reps if r["achieved"])
-        lines.append("reps      %d/%d achieved  %s" % (ok, len(self.reps), marks[-40:]))
-        lines.append("last rep  %s" % (_rep_text(self.reps[-1]) if self.reps else "-"))
+        if self.tl.drops:
+            marks = "".join("+" if d["achieved"] else ("!" if "paradoxical" in d["flags"] else "x")
+                            for d in self.drops)
+            ok = sum(1 for d in self.drops if d["achieved"])
+            lines.append("drops     %d/%d let go  %s" % (ok, len(self.drops), marks[-40:]))
+            lines.append("last      %s" % (_drop_text(self.drops[-1]) if self.drops else "-"))
+        else:
+            marks = "".join("+" if r["achieved"] else "x" for r in self.reps)
+            ok = sum(1 for r in self.reps if r["achieved"])
+            lines.append("reps      %d/%d achieved  %s" % (ok, len(self.reps), marks[-40:]))
+            lines.append("last rep  %s" % (_rep_text(self.reps[-1]) if self.reps else "-"))
         return lines
 
     def draw(self):
@@ -253,6 +267,33 @@ class LiveView:
     def close(self):
         if self.tty:
             self.draw()
+
+
+def _drop_text(d):
+    verdict = d.get("pattern") or ("let go" if d["achieved"] else (
+        "tightened" if "paradoxical" in d["flags"] else "not let go"))
+    return "%s %s cmH2O below rest (%s %%), %s%s" % (
+        verdict, d["drop_cmH2O"], d["relaxation_pct"],
+        "-" if d["drop_ms"] is None else "after %.1f s" % (d["drop_ms"] / 1000),
+        (" [%s]" % ", ".join(d["flags"])) if d["flags"] else "")
+
+
+def _done_text(s):
+    parts = []
+    if s.get("reps"):
+        parts.append("%d of %d reps achieved" % (s.get("reps_achieved", 0), s["reps"]))
+    if s.get("drops"):
+        parts.append("%d of %d drops let go" % (s.get("drops_achieved", 0), s["drops"]))
+    if s.get("pushes"):
+        parts.append("%d of %d pushes coordinated" % (s.get("pushes_coordinated", 0),
+                                                      s["pushes"]))
+    if s.get("paradoxical"):
+        parts.append("%d tightened" % s["paradoxical"])
+    parts.append("%d tension nudge%s" % (s.get("tension_episodes", 0),
+                                         "" if s.get("tension_episodes") == 1 else "s"))
+    if s.get("rest_tone_change_cmH2O") is not None:
+        parts.append("resting tone %+.1f cmH2O" % s["rest_tone_change_cmH2O"])
+    return "%s; grade %s" % (", ".join(parts), s.get("grade", "-"))
 
 
 def _rep_text(r):
@@ -272,6 +313,7 @@ class Report:
         self.frames = frames
         self.truth = truth
         self.reps = [e for e in self.events if e["type"] == "rep"]
+        self.drops = [e for e in self.events if e["type"] == "drop"]
         summary = next((e for e in self.events if e["type"] == "summary"), None)
         if summary is None:
             raise CliError("the pulled session has no summary record")
@@ -284,7 +326,10 @@ class Report:
 
     def table(self):
         s = self.summary
-        out = ["", " rep  kind     target   peak  rise  true   held  relax  true   result  flags"]
+        out = [""]
+        if self.reps:
+            out.append(" rep  kind     target   peak  rise  true   held  relax  true   result  "
+                       "flags")
         from host_tools.vboard import session as vs
         for r in self.reps:
             t = self.pairs.get(r["index"])
@@ -297,24 +342,54 @@ class Report:
                 "-" if r["relax_ms"] is None else "%.1fs" % (r["relax_ms"] / 1000),
                 "-" if t is None or t["relax_ms"] is None else "%.1fs" % (t["relax_ms"] / 1000),
                 "ok" if r["achieved"] else "miss", ",".join(r["flags"])))
+        if self.drops:
+            # the person in the loop does not know step numbers: the n-th drop cue they felt
+            truth = dict((k + 1, d) for k, d in enumerate(self.truth.drops))
+            out.append("")
+            out.append(" drop kind    rest  level  drop  true    %  onset  result       "
+                       "true           flags")
+            for d in self.drops:
+                t = truth.get(d["index"])
+                out.append("%4d  %-5s %6.1f %6.1f %5.1f %5s %4s %6s  %-12s %-14s %s" % (
+                    d["index"], d["kind"], d["rest_cmH2O"], d["level_cmH2O"],
+                    d["drop_cmH2O"],
+                    "-" if t is None or t["floor_cmH2O"] is None else "%.1f" % -t["floor_cmH2O"],
+                    "-" if d["relaxation_pct"] is None else d["relaxation_pct"],
+                    "-" if d["drop_ms"] is None else "%.1fs" % (d["drop_ms"] / 1000),
+                    d.get("pattern") or ("let go" if d["achieved"] else "not let go"),
+                    "-" if t is None else (t.get("pattern") or t["response"]),
+                    ",".join(d["flags"])))
+            out.append("(drop: below the resting level just before the cue, the breath taken "
+                       "out; true: the floor's own fall, from the simulator)")
         alarms = [e for e in self.events if e["type"] == "alarm"]
         out.append("")
-        out.append("summary: %d/%d reps achieved, mean rise %s cmH2O, mean held %s ms, mean "
-                   "relax %s ms, relax quality %s %%, %d alarms, baseline %s cmH2O, MVC %s "
-                   "cmH2O (%s)" % (s["reps_achieved"], s["reps"], s.get("mean_rise_cmH2O"),
-                                   s.get("mean_held_ms"), s.get("mean_relax_ms"),
-                                   s.get("relax_quality_pct"), len(alarms),
-                                   s.get("baseline_cmH2O"), s.get("mvc_cmH2O"),
-                                   s.get("mvc_source")))
-        seen = [t for t in self.pairs.values() if t is not None]
-        out.append("truth:   the simulated person saw %d of the %d rep cues and attempted %d; "
-                   "engine vs truth: %s"
-                   % (len(seen), len(self.reps), sum(1 for t in seen if not t["missed"]),
-                      "agree within the tolerances" if not self.problems
-                      else "%d disagreement(s): %s" % (len(self.problems),
-                                                       "; ".join(self.problems[:3]))))
-        out.append("(rise: peak above the rep's baseline; true: the person's own squeeze and "
-                   "relax time from the simulator)")
+        out.append("session: " + _done_text(s))
+        if self.reps:
+            out.append("summary: %d/%d reps achieved, mean rise %s cmH2O, mean held %s ms, mean "
+                       "relax %s ms, relax quality %s %%, %d alarms, baseline %s cmH2O, MVC %s "
+                       "cmH2O (%s)" % (s["reps_achieved"], s["reps"], s.get("mean_rise_cmH2O"),
+                                       s.get("mean_held_ms"), s.get("mean_relax_ms"),
+                                       s.get("relax_quality_pct"), len(alarms),
+                                       s.get("baseline_cmH2O"), s.get("mvc_cmH2O"),
+                                       s.get("mvc_source")))
+            seen = [t for t in self.pairs.values() if t is not None]
+            out.append("truth:   the simulated person saw %d of the %d rep cues and attempted %d; "
+                       "engine vs truth: %s"
+                       % (len(seen), len(self.reps), sum(1 for t in seen if not t["missed"]),
+                          "agree within the tolerances" if not self.problems
+                          else "%d disagreement(s): %s" % (len(self.problems),
+                                                           "; ".join(self.problems[:3]))))
+        if self.drops:
+            td = self.truth.drops
+            agree = sum(1 for k, d in enumerate(self.drops) if k < len(td) and d["achieved"] == (
+                (td[k].get("pattern") == "coordinated") if d["kind"] == "push" and d["pattern"]
+                else (td[k]["floor_cmH2O"] is not None and td[k]["floor_cmH2O"] <= -1.0)))
+            out.append("truth:   the simulated person felt %d of the %d drop/push cues; the "
+                       "engine's verdict agrees with the person's floor on %d" % (
+                           len(td), len(self.drops), agree))
+        if self.reps:
+            out.append("(rise: peak above the rep's baseline; true: the person's own squeeze "
+                       "and relax time from the simulator)")
         out.append("")
         return "\n".join(out)
 
@@ -324,7 +399,8 @@ class Report:
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(14, 5), dpi=100)
         colours = {"squeeze": "#ffcc80", "flick": "#ffe0b2", "max": "#ffab91",
-                   "release": "#bbdefb", "drop": "#d1c4e9", "rest": "#f2f2f2"}
+                   "release": "#bbdefb", "drop": "#d1c4e9", "push": "#f8bbd0",
+                   "rest": "#f2f2f2"}
         for e in self.events:
             if e["type"] == "phase":
                 t0 = e["t_ms"] / 1000.0
@@ -334,12 +410,29 @@ class Report:
         if fr:
             ax.plot([f[1] / 1000 for f in fr], [f[2] / 100 for f in fr], color="#37474f",
                     lw=0.9, label="pressure (telemetry)")
-            tx, ty = [], []
-            for f in fr:
-                tx.append(f[1] / 1000)
-                ty.append(f[3] / 100 if f[3] > 0 else float("nan"))
-            ax.plot(tx, ty, color="#e65100", lw=1.4, label="target")
-        if self.offset is not None and self.truth.samples and fr and self.mvc is not None:
+            if self.tl.reps:
+                tx, ty = [], []
+                for f in fr:
+                    tx.append(f[1] / 1000)
+                    ty.append(f[3] / 100 if f[3] > 0 else float("nan"))
+                ax.plot(tx, ty, color="#e65100", lw=1.4, label="target")
+        for d in self.drops:
+            ph_steps = [e for e in self.events if e["type"] == "phase" and e["step"] == d["step"]]
+            if not ph_steps:
+                continue
+            p = ph_steps[0]
+            x0 = p["t_ms"] / 1000.0
+            x1 = x0 + p["duration_ms"] / 1000.0
+            # the resting level it is judged against, and the level reached (breath taken out)
+            ax.hlines(d["rest_cmH2O"], x0, x1, color="#1565c0", lw=2.0)
+            ax.hlines(d["level_cmH2O"], x0 + 1.0, x1, color="#6a1b9a", lw=2.0, ls="--")
+            good = d["achieved"]
+            bad = "paradoxical" in d["flags"]
+            ax.plot((x0 + x1) / 2, d["rest_cmH2O"] + 1.2, marker="v" if good else "x",
+                    color="#2e7d32" if good else ("#c62828" if bad else "#ef6c00"), ms=8,
+                    ls="none")
+        if (self.tl.reps and self.offset is not None and self.truth.samples and fr
+                and self.mvc is not None):
             # on the engine's baseline at each moment (target - 40 % of MVC)
             share = self.mvc * 0.4
             zeroed = min([e["t_ms"] for e in self.events if e["type"] == "zero"] or [0])
@@ -370,15 +463,19 @@ class Report:
         ax.set_xlim(0, self.tl.total_ms / 1000.0)
         ax.set_xlabel("time in session (s)")
         ax.set_ylabel("pressure (cmH2O, gauge)")
-        ax.set_title("%s - simulated %s person (seed %d) on a virtual %s: %d of %d reps achieved"
+        ax.set_title("%s - simulated %s person (seed %d) on a virtual %s\n%s"
                      % (self.tl.title, self.args.persona, self.args.seed, self.args.board,
-                        s["reps_achieved"], s["reps"]), fontsize=11)
+                        _done_text(s)), fontsize=10)
         lo, hi = ax.get_ylim()
         ax.set_ylim(lo, hi + (hi - lo) * 0.08)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.1), ncol=3, fontsize=8,
                   frameon=False)
-        ax.text(1.0, -0.1, "shading: orange squeeze/flick, blue release, purple drop, grey rest\n"
-                "above each rep's peak: green v achieved, red x missed; dotted line: alarm",
+        ax.text(1.0, -0.1, "shading: orange squeeze/flick, blue release, purple drop, pink push, "
+                "grey rest\n" + ("drops: blue line the resting level before the cue, dashed the "
+                                 "level reached (breath taken out); green v let go, orange x "
+                                 "not, red x tightened" if self.drops else
+                                 "above each rep's peak: green v achieved, red x missed")
+                + "; dotted line: alarm or tension nudge",
                 transform=ax.transAxes, fontsize=8, va="top", ha="right")
         fig.tight_layout()
         fig.savefig(path)
