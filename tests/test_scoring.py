@@ -309,3 +309,15 @@ def test_returned_to_rest_compares_the_closing_baseline_with_the_opening_one():
         return 25.0 if m == 1 else (6.0 if i == tl.n - 1 else 0.0)
     ev = synth.run(tl, synth.person(tl, tense_after))
     assert ev[-1]["returned_to_rest"] is False
+
+
+def test_a_rep_half_made_of_abdominal_pressure_is_not_credited():
+    # the probe rises 16 cmH2O, the abdomen 9: Perifit's rule (pelvic at least twice the
+    # abdominal) fails, so the rep is flagged and not achieved, though the target was held
+    tl = five_reps()
+    tr = synth.person(tl, synth.effort(16.0))
+    abd = [10.0 + (s[1] - REST) * 0.56 for s in tr]
+    reps = synth.reps(synth.run(tl, tr, abd=abd))
+    assert len(reps) == 5
+    assert all("abdominal" in r["flags"] and "bearing_down" not in r["flags"] for r in reps)
+    assert not any(r["achieved"] for r in reps)

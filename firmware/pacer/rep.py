@@ -156,7 +156,11 @@ class RepScorer:
             flags |= ev.F_NO_RELAX
         elif self.relax > _LATE_RELAX_MS:
             flags |= ev.F_LATE_RELEASE
-        achieved = (held_ok and reach_ok and not (flags & (ev.F_BEARING_DOWN | ev.F_FAULT)))
+        # a rep whose abdomen rose half as much as the probe or more is not credited: pressure
+        # alone cannot tell a squeeze from bearing down (anchors section 3: Perifit counts a rep
+        # only when the pelvic sensor rises at least twice as much as the abdominal one)
+        achieved = (held_ok and reach_ok
+                    and not (flags & (ev.F_BEARING_DOWN | ev.F_ABDOMINAL | ev.F_FAULT)))
         if not achieved and self.reach < 0:
             flags |= ev.F_WEAK if rise * 2 >= need else ev.F_MISSED
         fatigue = ev.NONE
