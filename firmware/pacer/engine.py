@@ -171,12 +171,12 @@ class Engine:
         self.tone1_sum = 0
         self.tone1_n = 0
         self.tone_mid1 = 0
-        self.tone_bt = -1
+        self.tone_bt = 0
         self.tone_bsum = 0
         self.tone_bn = 0
         self.tone_i = 0
         self.tone_nb = 0
-        self.tone_last_t = -1
+        self.tone_rest_ms = 0
 
     # ---- control -------------------------------------------------------------------------
     def start(self):
@@ -343,7 +343,7 @@ class Engine:
                           contraction and p >= self.target and not faulted, cough, i)
         if self.watch.count_tension != fired:
             self.cue.trigger(PAT_TENSION, t)
-        self._accumulate(t, i, pos, p, base + band, watching, clean)
+        self._accumulate(dt, i, pos, p, base + band, watching, clean)
         if faulted:
             self.cue.fault(t)
         else:
@@ -547,7 +547,7 @@ class Engine:
                 self.range_fault = False
                 self._fault_event(t, ev.FAULT_OVER_RANGE, 0)
 
-    def _accumulate(self, t, i, pos, p, relaxed_level, watching, clean):
+    def _accumulate(self, dt, i, pos, p, relaxed_level, watching, clean):
         tl = self.tl
         if tl.role[i] == R_BASELINE and pos * 2 >= tl.dur_ms[i]:
             if self.baseline_steps == 0:
@@ -563,27 +563,27 @@ class Engine:
             if p <= relaxed_level:
                 self.watch_relaxed += 1
         if clean and tl.muscle[i] == M_REST and self.base.zeroed:
-            self._tone(t, p)
+            self._tone(dt, p)
 
-    def _tone(self, t, p):
-        """Resting level over the first minute after zeroing and over the last minute of rest."""
-        since = t - self.base.zero_t
+    def _tone(self, dt, p):
+        """Resting level over the first minute of rest after zeroing and over the last minute of
+        rest, in rest time (the floor is asked to move in the other steps)."""
+        since = self.tone_rest_ms
+        self.tone_rest_ms += dt
         if since < _TONE_MIN_MS:
             self.tone1_sum += p
             self.tone1_n += 1
         if since < _TONE_MIN_MS // 2:
             self.tone_mid1 = self.base.warmed()
-        if self.tone_bt < 0:
-            self.tone_bt = t
         self.tone_bsum += p
         self.tone_bn += 1
-        self.tone_last_t = t
-        if t - self.tone_bt >= _TONE_BLK_MS:
+        self.tone_bt += dt
+        if self.tone_bt >= _TONE_BLK_MS:
             self.tone[self.tone_i] = self.tone_bsum // self.tone_bn
             self.tone_i = (self.tone_i + 1) % _TONE_NBLK
             if self.tone_nb < _TONE_NBLK:
                 self.tone_nb += 1
-            self.tone_bt = t
+            self.tone_bt = 0
             self.tone_bsum = 0
             self.tone_bn = 0
 
@@ -592,7 +592,7 @@ class Engine:
         (followed by the baseline while settling) taken out; unknown with a leak or a short
         session."""
         if (self.base.leak or not self.tone1_n or self.tone_nb < _TONE_NBLK
-                or self.tone_last_t - self.base.zero_t < 3 * _TONE_MIN_MS):
+                or self.tone_rest_ms < 2 * _TONE_MIN_MS):
             return ev.NONE
         last = 0
         for k in range(_TONE_NBLK):

@@ -39,7 +39,8 @@ compared nothing; one whose subject the program or the person does not have is S
                right drop and push counts
   rest-tone    the summary's rest_tone_change_cmH2O within 0.5 cmH2O of the change of the
                floor's own mean pressure (resting tone included, probe drift excluded) from the
-               first minute after zeroing to the last minute; SKIP when the summary has none
+               first minute of rest steps after zeroing to the last minute of rest steps, as the
+               engine measures it; SKIP when the summary has none
 
 `--out` keeps only this session's frames and events (from its first phase event on). A program
 pushed from `--program FILE.json` is deleted again with `programs delete` afterwards; firmware
@@ -377,12 +378,8 @@ def evaluate(tl, events, truth):
     return res
 
 
-def _mean_tone(truth, t0, t1):
-    xs = [truth.tone[t] for t in range(_sample_t(t0), t1, PERIOD_MS) if t in truth.tone]
-    return sum(xs) / len(xs) if xs else None
-
-
 def _rest_tone(res, tl, events, truth):
+    from pacer.program import M_REST
     sm = [e for e in events if e.get("type") == "summary"]
     got = sm[-1].get("rest_tone_change_cmH2O") if sm else None
     zero = [e for e in events if e.get("type") == "zero"]
@@ -394,12 +391,22 @@ def _rest_tone(res, tl, events, truth):
                   "a zero to measure it in" % got)
         return
     z = zero[0]["t_ms"]
-    first = _mean_tone(truth, z, z + TONE_WINDOW_MS)
-    last = _mean_tone(truth, tl.total_ms - TONE_WINDOW_MS, tl.total_ms)
-    if first is None or last is None:
-        res.check("rest-tone", False, "no truth to compare the resting-tone change %s with"
-                  % got)
+    # the device measures rest steps only (the floor is asked to move in the others): the first
+    # minute of rest after zeroing and the last minute of rest, in rest-step time
+    rest_t = []
+    i = 0
+    for t in range(_sample_t(z), tl.total_ms, PERIOD_MS):
+        while i + 1 < tl.n and tl.start_ms[i + 1] <= t:
+            i += 1
+        if tl.muscle[i] == M_REST and t in truth.tone:
+            rest_t.append(t)
+    n = TONE_WINDOW_MS // PERIOD_MS
+    if len(rest_t) < 2 * n:
+        res.check("rest-tone", False, "a resting-tone change of %s without two minutes of rest "
+                  "after a zero to measure it in" % got)
         return
+    first = sum(truth.tone[t] for t in rest_t[:n]) / n
+    last = sum(truth.tone[t] for t in rest_t[-n:]) / n
     want = last - first
     res.check("rest-tone", abs(got - want) <= TONE_TOL,
               "device %+.2f cmH2O, truth %+.2f (the floor's own, last minute minus the first "
@@ -648,8 +655,8 @@ def _summary(res, tl, events):
     detail = "completed %s, %s reps, %s achieved" % (s.get("completed"), s.get("reps"),
                                                      s.get("reps_achieved"))
     if "drops" in s:
-        ok = ok and s.get("drops") == n_drops
-        detail += ", %s drops (%d steps)" % (s.get("drops"), n_drops)
+        ok = ok and s.get("drops") == n_drops - n_push
+        detail += ", %s drops (%d steps)" % (s.get("drops"), n_drops - n_push)
     elif n_drops:
         ok = False
         detail += "; no drop count for %d drop or push steps" % n_drops
