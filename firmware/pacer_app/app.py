@@ -81,7 +81,7 @@ class App:
         self._scr_full = 5000    # bar full scale, cp
         self.user = cfg.get("user", "default")
         self.wall = WallClock()  # set by the host: sessions and calibrations are dated
-        self.self_test = None    # the boot self-test's verdict (pacer_app.supervisor)
+        self.self_test = ""      # the boot self-test's verdict (pacer_app.supervisor)
         self.proto = Protocol(self, self._send)
         self.tele = Telemetry(self._write_frame, self._ready)
         self._select(cfg.get("program", _FIRST))
