@@ -152,12 +152,14 @@ def test_status_start_stop_and_the_boards_programs(board, capsys):
     rc, out, _ = pacer(capsys, "status", "--port", board.port)
     assert rc == 0 and "self-test    ok" in out and "noise" in out and "MVC" not in out, out
     # start and stop by command; the stopped session is kept
-    rc, out, err = pacer(capsys, "start", "short", "--port", board.port)
-    assert rc == 0 and "started short" in out, err
+    # (kegel: minutes long, so still running after status's second of live data in the
+    # virtual board's accelerated time)
+    rc, out, err = pacer(capsys, "start", "kegel", "--port", board.port)
+    assert rc == 0 and "started kegel" in out, err
     st = json.loads(pacer(capsys, "status", "--json", "--port", board.port)[1])
-    assert st["state"] == "running" and st["program"] == "short" and st["session"]
+    assert st["state"] == "running" and st["program"] == "kegel" and st["session"]
     rc, out, err = pacer(capsys, "stop", "--port", board.port)
-    assert rc == 0 and "stopped short (session %d)" % st["session"] in out, out + err
+    assert rc == 0 and "stopped kegel (session %d)" % st["session"] in out, out + err
     assert json.loads(pacer(capsys, "status", "--json", "--port", board.port)[1])[
         "state"] == "done"
     rc, out, _ = pacer(capsys, "stop", "--port", board.port)
