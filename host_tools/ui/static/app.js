@@ -407,6 +407,7 @@ function wireControls() {
     const name = document.getElementById("program").value;
     if (!name) return;
     live.reset();
+    note("");
     live.totalMs = programTotals[name] || null;
     const r = await send("start " + name);
     if (r.ok) controls(true, false);
