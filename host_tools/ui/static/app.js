@@ -541,6 +541,8 @@ async function loadProgress() {
   smallChart(document.getElementById("chart-rest"), xs, [
     { label: "at the start", colour: "#555555", ys: v("pre_baseline_cmH2O") },
     { label: "at the end", colour: "#E69F00", ys: v("post_baseline_cmH2O"), dash: [6, 4] }], false);
+  smallChart(document.getElementById("chart-drops"), xs, [
+    { label: "mean relaxation of the drops, %", colour: "#0072B2", ys: v("mean_relaxation_pct") }], true);
   calendar(d.days);
   const per = document.getElementById("per-program"); per.textContent = "";
   const t = document.createElement("table"); t.className = "table";
@@ -557,7 +559,7 @@ async function loadProgress() {
     t.append(tr);
   }
   per.append(t);
-  const keys = ["day", "program", "reps", "achieved", "strength_cmH2O", "mean_hold_s", "mean_relax_s", "drops", "drops_achieved", "tension_episodes", "completed"];
+  const keys = ["day", "program", "reps", "achieved", "strength_cmH2O", "mean_hold_s", "mean_relax_s", "drops", "drops_achieved", "paradoxical", "tension_episodes", "completed"];
   const th = document.querySelector("#sessions-table thead"), tb = document.querySelector("#sessions-table tbody");
   th.textContent = ""; tb.textContent = "";
   const h2 = document.createElement("tr");
