@@ -1,7 +1,8 @@
-"""`pacer ui` in a real headless Chromium against a virtual board with a simulated person: live
-sessions seen in the page, start/pause/stop from it, bad programs and settings refused with the
-CLI's own errors, progress from the saved sessions, the security checks, and the Web Serial mode
-of a static copy through an injected navigator.serial stand-in."""
+"""`pacer ui` in a real headless Chromium against a virtual board with a simulated person: a
+short kegel and the built-in reverse-kegel seen live in the page, start/pause/stop from it, bad
+programs and settings refused with the CLI's own errors, progress from the saved sessions, the
+security checks, and the Web Serial mode of a static copy through an injected navigator.serial
+stand-in."""
 import json
 import os
 import urllib.error
@@ -23,16 +24,10 @@ SHORT_KEGEL = {"name": "ui-kegel", "title": "UI test: 2 squeezes",
                "blocks": [{"steps": [{"s": 5, "role": "baseline"}]},
                           {"reps": 2, "steps": [{"s": 4, "muscle": "squeeze"},
                                                 {"s": 4, "muscle": "release"}]}]}
-SHORT_DROPS = {"name": "ui-drops", "title": "UI test: 2 drops",
-               "blocks": [{"steps": [{"s": 5, "role": "baseline"}]},
-                          {"reps": 2, "steps": [{"s": 4, "muscle": "drop", "breath": "exhale"},
-                                                {"s": 4, "breath": "inhale"}]}]}
-
-
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
     out = tmp_path_factory.mktemp("ui")
-    proc = UiProcess(out, rate=5.0)
+    proc = UiProcess(out, rate=8.0)      # the 4-minute reverse-kegel in about 30 s
     try:
         proc.ready.wait(WAIT_S)
         assert any("board ready" in x for x in proc.lines), "\n".join(proc.lines)
@@ -150,13 +145,14 @@ def test_kegel_seen_live(page):
     assert seen["phase"] == "Done"
 
 
-def test_drops_seen_live_against_the_resting_line(page):
-    errors, ok = push_in_page(page, json.dumps(SHORT_DROPS))
-    assert errors == [], errors
-    seen = run_in_page(page, "ui-drops")
-    assert "Drop: let go" in seen["phases"]
-    assert "breathe out" in seen["breath"] and "breathe in" in seen["breath"]
+def test_reverse_kegel_seen_live_against_the_resting_line(page):
+    seen = run_in_page(page, "reverse-kegel")
+    assert "Drop: let go" in seen["phases"] and "Let go" in seen["phases"]
+    # the breath pacer follows the program's cues: breathe in on each drop, out on release
+    assert "breathe in" in seen["breath"] and "breathe out" in seen["breath"]
     assert seen["rests"] > 0 and seen["targets"] == 0   # a resting line, no squeeze band
+    assert seen["frames"] > 50 * 240 * 0.8
+    assert seen["phase"] == "Done"
 
 
 def test_start_pause_stop_from_the_page(page):
@@ -184,7 +180,7 @@ def test_progress_from_the_saved_sessions(page, ui):
     wait_for(page, "return document.querySelectorAll('#sessions-table tbody tr').length >= 3")
     progs = js(page, "return [...document.querySelectorAll('#sessions-table tbody tr')]"
                      ".map(r => r.children[1].textContent)")
-    assert sorted(progs) == ["kegel", "ui-drops", "ui-kegel"]
+    assert sorted(progs) == ["kegel", "reverse-kegel", "ui-kegel"]
     assert js(page, "return document.querySelectorAll('#calendar div.l1, #calendar div.l2, "
                     "#calendar div.l3').length") >= 1
     href = js(page, "return document.getElementById('csv-link').href")

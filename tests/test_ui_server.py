@@ -148,6 +148,7 @@ def test_progress_reads_sessions_with_and_without_drop_events(tmp_path):
     rows = {r["program"]: r for r in d["sessions"]}
     assert rows["kegel"]["achieved"] == 1 and rows["kegel"]["drops"] == 0
     assert rows["kegel"]["rest_tone_change_cmH2O"] is None
+    assert rows["kegel"]["paradoxical"] is None and rows["kegel"]["mean_relaxation_pct"] is None
     r = rows["reverse-kegel"]
     assert (r["drops"], r["drops_achieved"], r["paradoxical"], r["tension_episodes"]) == \
         (2, 1, 1, 1)

@@ -1,7 +1,8 @@
 """The board connection behind `pacer ui`: one thread owns the host_tools.device.Device (the
 serial port is not shared), sends the commands the server queues, and hands every event,
-telemetry frame and reply to a callback as it arrives. Frames carry the host time they were
-read at (ms, monotonic) so the page can measure the latency to drawing them."""
+telemetry frame and reply to a callback as it arrives. Frames carry the host's wall-clock time
+(ms since 1970) they were read at, so a page on the same computer can measure the latency from
+the serial port to drawing them (performance.timeOrigin + performance.now() is the same clock)."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -28,7 +29,7 @@ class Link:
 
     def _forward(self, kind, item):
         if kind != "noise":
-            self.on_item(kind, item, time.monotonic() * 1000.0)
+            self.on_item(kind, item, time.time() * 1000.0)
 
     def call(self, fn) -> concurrent.futures.Future:
         """Run fn(dev) in the link thread; the future holds its result or its CliError."""
@@ -68,7 +69,7 @@ class Link:
 
     def _lose(self, why):
         self.lost = why
-        self.on_item("lost", {"error": why}, time.monotonic() * 1000.0)
+        self.on_item("lost", {"error": why}, time.time() * 1000.0)
         while True:
             try:
                 _, fut = self.jobs.get_nowait()

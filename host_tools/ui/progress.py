@@ -27,7 +27,9 @@ def row(s: report.Session) -> dict:
     r["drops_achieved"] = len([d for d in drops if d.get("kind") == "drop" and d.get("achieved")])
     r["mean_relaxation_pct"] = _mean([d.get("relaxation_pct") for d in drops
                                       if d.get("kind") == "drop"])
-    r["paradoxical"] = len([d for d in drops if "paradoxical" in (d.get("flags") or [])])
+    # None, not 0, for sessions without drop verdicts (older firmware, no drop steps)
+    r["paradoxical"] = (len([d for d in drops if "paradoxical" in (d.get("flags") or [])])
+                        if drops else None)
     r["tension_episodes"] = len([a for a in s.of("alarm") if a.get("kind") == "tension"])
     r["rest_tone_change_cmH2O"] = sm.get("rest_tone_change_cmH2O")
     r["grade"] = sm.get("grade")

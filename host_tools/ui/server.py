@@ -9,7 +9,8 @@ WebSocket; programs and settings go through /api/, checked on the host with the 
 before anything reaches the board.
 
 WebSocket messages to the page, one JSON object each:
-  {"k": "frame", "f": [seq, t_ms, p_cp, target_cp, step, cue, abd_cp|null], "h": host_ms}
+  {"k": "frame", "f": [seq, t_ms, p_cp, target_cp, step, cue, abd_cp|null], "h": read_ms}
+    (read_ms: wall-clock ms when the frame came off the serial port, for the latency figure)
   {"k": "event", "e": {...engine event...}}
   {"k": "reply", "id": N, "r": {...board reply...}}   or  {"k": "reply", "id": N, "error": "..."}
   {"k": "board", "info": {...hello...}, "status": {...}, "programs": [...]}  (when it is ready)

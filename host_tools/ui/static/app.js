@@ -10,6 +10,7 @@ const CUE = { MOTOR: 1, REACHED: 2, TENSION: 4, PAUSED: 8, FAULT: 16 };
 const WINDOW_S = 30;                 // seconds of trace on the live chart
 const KEEP = 50 * 40;                // points kept for it (40 s at 50 Hz)
 const NUDGE_MS = 5000;
+const LATENCY_KEEP = 500000;         // frame latencies kept for `make bench` (bounded)
 const CONTRACT = new Set(["squeeze", "flick", "max"]);   // steps drawn against the target band
 const PHASE_WORDS = { rest: "Rest", squeeze: "Squeeze", flick: "Quick squeeze", max: "Squeeze hard",
   release: "Let go", drop: "Drop: let go", push: "Gentle push", relax: "Relax" };
@@ -142,7 +143,8 @@ class Live {
   constructor() {
     this.xs = []; this.ps = []; this.targets = []; this.rests = [];
     this.phase = null; this.rest = null; this.lastFrame = null; this.dirty = false;
-    this.frames = 0; this.drawn = 0; this.lost = 0; this.prevSeq = null; this.latencies = [];
+    this.frames = 0; this.drawn = 0; this.lost = 0; this.prevSeq = null;
+    this.latencies = []; this.readTimes = [];   // ms from the serial port to drawn, per frame
     this.nudgeUntil = 0; this.running = false; this.paused = false;
     this.totalMs = null;       // the running program's length, when the server told it
     this.states = [];          // the engine's state events, in order
@@ -184,10 +186,11 @@ class Live {
     const band = target > 0 && this.phase !== null && CONTRACT.has(this.phase.muscle);
     this.targets.push(band ? target / 100 : null);
     this.rests.push(this.rest);
-    if (this.xs.length > KEEP) for (const a of [this.xs, this.ps, this.targets, this.rests]) a.splice(0, a.length - KEEP);
+    // trimmed in chunks: one splice per 500 frames, not one per frame
+    if (this.xs.length > KEEP + 500) for (const a of [this.xs, this.ps, this.targets, this.rests]) a.splice(0, a.length - KEEP);
     if (cue & CUE.TENSION) this.nudge();
     this.lastFrame = f; this.dirty = true;
-    if (hostMs !== undefined) this.pendingLatency = hostMs;
+    if (hostMs !== undefined && this.readTimes.length < LATENCY_KEEP) this.readTimes.push(hostMs);
   }
 
   draw() {
@@ -201,7 +204,11 @@ class Live {
         this.chart.setScale("x", { min: Math.max(0, last - WINDOW_S), max: Math.max(WINDOW_S, last) });
       });
       this.drawn++;
+      // serial port to drawn: the server's read time against this draw, on the same clock
+      const now = performance.timeOrigin + performance.now();
+      for (const h of this.readTimes) if (this.latencies.length < LATENCY_KEEP) this.latencies.push(now - h);
     }
+    this.readTimes.length = 0;
     if (!f) return;
     document.getElementById("pressure").textContent = (f[2] / 100).toFixed(1);
     const tt = document.getElementById("target-text");
@@ -400,6 +407,7 @@ function wireControls() {
     const name = document.getElementById("program").value;
     if (!name) return;
     live.reset();
+    note("");
     live.totalMs = programTotals[name] || null;
     const r = await send("start " + name);
     if (r.ok) controls(true, false);
@@ -533,6 +541,8 @@ async function loadProgress() {
   smallChart(document.getElementById("chart-rest"), xs, [
     { label: "at the start", colour: "#555555", ys: v("pre_baseline_cmH2O") },
     { label: "at the end", colour: "#E69F00", ys: v("post_baseline_cmH2O"), dash: [6, 4] }], false);
+  smallChart(document.getElementById("chart-drops"), xs, [
+    { label: "mean relaxation of the drops, %", colour: "#0072B2", ys: v("mean_relaxation_pct") }], true);
   calendar(d.days);
   const per = document.getElementById("per-program"); per.textContent = "";
   const t = document.createElement("table"); t.className = "table";
@@ -549,7 +559,7 @@ async function loadProgress() {
     t.append(tr);
   }
   per.append(t);
-  const keys = ["day", "program", "reps", "achieved", "strength_cmH2O", "mean_hold_s", "mean_relax_s", "drops", "drops_achieved", "tension_episodes", "completed"];
+  const keys = ["day", "program", "reps", "achieved", "strength_cmH2O", "mean_hold_s", "mean_relax_s", "drops", "drops_achieved", "paradoxical", "tension_episodes", "completed"];
   const th = document.querySelector("#sessions-table thead"), tb = document.querySelector("#sessions-table tbody");
   th.textContent = ""; tb.textContent = "";
   const h2 = document.createElement("tr");
