@@ -155,6 +155,15 @@ def test_pacer_flash_then_a_short_program_with_a_simulated_person(chip, tmp_path
     assert records[0]["program"] == "short"
     assert sum(1 for r in records if r.get("type") == "rep") == 2
 
+    # mpremote's Ctrl-C stops the running app, which switches its watchdog off: the rp2 port's
+    # WDT cannot be stopped from MicroPython, and without that the chip reset under the REPL
+    # 4 s later (mpremote then hung, `pacer flash` failed half way). The timeout only guards
+    # against that hang.
+    r = subprocess.run([str(MPREMOTE), "connect", chip.port, "exec",
+                        "import time; time.sleep(6); print('still here')"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.stdout.strip().split("\n")[-1].strip() == "still here", r.stdout + r.stderr
+
 
 FROZEN = ROOT / "build" / "image" / "pacer-pico.uf2"
 
