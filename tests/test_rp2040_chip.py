@@ -4,6 +4,7 @@ Each test powers on its own chip on its own flash file under tmp_path. The image
 ROM are the committed fixtures (tests/fixtures/rp2040/), so no ARM toolchain is needed. The
 emulator runs at roughly half real time, so every run here is short.
 """
+import os
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,17 @@ def test_pacer_vboard_chip_rejects_other_boards_in_one_line():
     assert len(r.stderr.strip().splitlines()) == 1 and "pico" in r.stderr
 
 
+BROKEN = """
+
+# --- a deliberately broken build (test_rp2040_chip) ---
+def _broken_tick(self, now, dt):
+    raise RuntimeError("broken build")
+
+
+App.tick = _broken_tick
+"""
+
+
 SHORT = {"name": "short", "blocks": [
     {"steps": [{"s": 5, "role": "baseline"}]},
     {"reps": 2, "steps": [{"s": 2, "muscle": "squeeze"}, {"s": 2, "muscle": "release"}]}]}
@@ -110,7 +122,6 @@ def test_pacer_flash_then_a_short_program_with_a_simulated_person(chip, tmp_path
     a pushed 13 s program: the push is a littlefs write), then the session and the program are
     still on the flash after a power cut."""
     import json
-    import os
 
     from host_tools import device
 
@@ -144,6 +155,15 @@ def test_pacer_flash_then_a_short_program_with_a_simulated_person(chip, tmp_path
     assert records[0]["program"] == "short"
     assert sum(1 for r in records if r.get("type") == "rep") == 2
 
+    # mpremote's Ctrl-C stops the running app, which switches its watchdog off: the rp2 port's
+    # WDT cannot be stopped from MicroPython, and without that the chip reset under the REPL
+    # 4 s later (mpremote then hung, `pacer flash` failed half way). The timeout only guards
+    # against that hang.
+    r = subprocess.run([str(MPREMOTE), "connect", chip.port, "exec",
+                        "import time; time.sleep(6); print('still here')"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.stdout.strip().split("\n")[-1].strip() == "still here", r.stdout + r.stderr
+
 
 FROZEN = ROOT / "build" / "image" / "pacer-pico.uf2"
 
@@ -168,17 +188,7 @@ def test_the_frozen_pacer_image_boots_from_its_uf2_alone(tmp_path, monkeypatch):
         chip.stop()
 
 
-BROKEN = """
-
-# --- a deliberately broken build (test_rp2040_chip) ---
-def _broken_tick(self, now, dt):
-    raise RuntimeError("broken build")
-
-
-App.tick = _broken_tick
-"""
-
-
+@pytest.mark.skipif(not os.environ.get("PACER_SLOW"), reason="about 5-10 minutes: PACER_SLOW=1")
 def test_three_crashes_then_safe_mode_where_reset_reads_as_watchdog(chip, tmp_path, monkeypatch):
     """On the rp2 port machine.reset() goes through the watchdog, so the boot after the crash
     path's own reset sees WDT_RESET, the cause of a hung loop. Each crash must still count once:
@@ -190,16 +200,19 @@ def test_three_crashes_then_safe_mode_where_reset_reads_as_watchdog(chip, tmp_pa
     monkeypatch.setenv(device.SLOWDOWN_ENV, "60")
     code, out = pacer("flash", "--port", chip.port, "--board", "pico", "--no-reset")
     assert code == 0, out + chip.log_tail()
+    # installed while the app is not running (after `pacer flash --no-reset`)
     broken = tmp_path / "app.py"
     broken.write_text((ROOT / "firmware" / "pacer_app" / "app.py").read_text() + BROKEN)
     mpremote(chip, "fs", "rm", ":pacer_app/app.mpy", "+", "fs", "cp", str(broken),
              ":pacer_app/app.py")
-    port = serial.Serial(chip.port, timeout=0.2)
+    port = serial.Serial(chip.port, timeout=0.2)  # held over the power cycle: nothing missed
     try:
-        port.write(b"\x03\x03import machine; machine.reset()\r\n")
+        chip.power_cut()
+        chip.power_on(timeout=60)
         seen = b""
+        mark = b"pacer: safe mode"
         guard = time.monotonic() + 1800  # only against a hang; a loaded box is slow, not wrong
-        while b"pacer: safe mode" not in seen or not seen.endswith(b"\n"):
+        while mark not in seen or b"\n" not in seen[seen.index(mark):]:
             chunk = port.read(65536)
             seen += chunk
             assert chunk or (chip.alive and time.monotonic() < guard), \
@@ -212,7 +225,7 @@ def test_three_crashes_then_safe_mode_where_reset_reads_as_watchdog(chip, tmp_pa
     assert out.strip().split("\n")[-1] == "3"
 
 
-@pytest.mark.parametrize("cut_at", [2, 5])
+@pytest.mark.parametrize("cut_at", [3])
 def test_a_power_cut_inside_a_flash_operation_leaves_littlefs_mounted_and_intact(tmp_path,
                                                                                  cut_at):
     """The cut stops the Nth erase/program half done (the flash file keeps what was done); the
@@ -233,3 +246,18 @@ def test_a_power_cut_inside_a_flash_operation_leaves_littlefs_mounted_and_intact
         assert out.strip().split("\n")[-2:] == ["True", "True"]
     finally:
         chip.stop()
+
+
+@pytest.mark.skipif(not os.environ.get("PACER_SLOW"), reason="about 10-30 minutes: PACER_SLOW=1")
+def test_pacer_test_flicks_on_the_official_port(chip, monkeypatch):
+    """The issue's demonstration in full: pacer flash --board pico, then pacer test --board pico
+    --program flicks (2:40, 30 reps) with a simulated person, on the official rp2 image."""
+    from host_tools import device
+
+    monkeypatch.setenv(device.SLOWDOWN_ENV, "60")
+    code, out = pacer("flash", "--port", chip.port, "--board", "pico")
+    assert code == 0, out + chip.log_tail()
+    with device.Device.connect(chip.port):
+        pass  # the new build is up
+    code, out = pacer("test", "--port", chip.port, "--board", "pico", "--program", "flicks")
+    assert code == 0 and "all 8 checks passed" in out, out + chip.log_tail()

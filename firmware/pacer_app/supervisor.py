@@ -24,6 +24,24 @@ _SELFTEST_SAMPLES = const(25)
 _REST_CP = const(150)   # peak to peak below 1.5 cmH2O over the self-test: the probe is at rest
 
 
+# WATCHDOG CTRL of each RP2 chip (datasheets 4.7 / 12.9); +0x3000 is the atomic bit-clear alias.
+_WDT_CTRL = {"rp2040": 0x40058000, "rp2350": 0x400D8000}
+_WDT_ENABLE = const(0x40000000)
+
+
+def stop_watchdog(machine, profile):
+    """The app was stopped on purpose (Ctrl-C: a person at the REPL, `pacer flash`). The rp2
+    port's machine.WDT cannot be stopped, so the watchdog the loop started would reset the board
+    under the REPL a few seconds later (seen on the emulated RP2040): switch it off in the chip."""
+    ctrl = _WDT_CTRL.get(profile.get("chip"))
+    if ctrl is None:
+        return
+    try:
+        machine.mem32[ctrl | 0x3000] = _WDT_ENABLE
+    except (AttributeError, TypeError):
+        pass  # no mem32: not the rp2 port (the virtual board's machine module)
+
+
 _OWN_RESET = "reset"  # crashes.txt "N reset": the crash path counted N, then reset the board
 
 
@@ -196,6 +214,7 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
     except KeyboardInterrupt:
         if board is not None:
             board.outputs_off()
+        stop_watchdog(machine, profile)
         print("pacer: stopped (Ctrl-C); outputs off")
         return "interrupted"
     except Exception as e:  # noqa: BLE001 - anything at all must end in the safe state
