@@ -175,7 +175,7 @@ class Device:
         self.info: dict[str, Any] = {}
 
     @classmethod
-    def connect(cls, port=None, check=True, timeout=8.0):
+    def connect(cls, port=None, check=True, timeout=3.0):
         port = find_port(port)
         dev = cls(open_serial(port), port)
         if check:
@@ -314,10 +314,9 @@ class Device:
             raise CliError("the board refused `%s`: %s" % (text[:60], r.get("error")))
         return r
 
-    def handshake(self, timeout=8.0):
+    def handshake(self, timeout=3.0):
         """Start clean (a lone newline), then hello. Tells apart: pacer firmware, a bare
-        MicroPython REPL, and a device that says nothing. The wait covers a board still booting
-        after a reset (`pacer flash` ends with one), also on a busy host."""
+        MicroPython REPL, and a device that says nothing."""
         self.write("")
         time.sleep(0.05)
         self.read_lines()

@@ -179,7 +179,9 @@ def drop_run(spec, floors, pushes=None, abd=True):
              "abdominal_rise_cmH2O": (pushes[k - 1] if abd else None) if pushes else None,
              "pattern": d.pattern() if (pushes and abd) else None}
         events.append(e)
-    events.append(summary(tl, drops=k, pushes=k if pushes else 0))
+    # as the engine counts them: `drops` for drop steps, `pushes` for push steps
+    n_push = sum(1 for e in events if e.get("type") == "drop" and e["kind"] == "push")
+    events.append(summary(tl, drops=k - n_push, pushes=n_push))
     return tl, events, truth
 
 

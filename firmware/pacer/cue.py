@@ -68,6 +68,7 @@ GAP_MS = const(200)
 COLOURS = array("i", [0x006060, 0xFF8000, 0xFF8000, 0x0040FF, 0x8000FF, 0xFF4000, 0xFF00C0])
 GREEN = const(0x00FF00)
 NUDGE = const(0xFF2000)
+RED = const(0xFF0000)
 WHITE = const(0xFFFFFF)
 
 _DIM = const(20)
@@ -216,7 +217,7 @@ class Cue:
         self.motor = self._motor(t)
 
     def fault(self, t):
-        self._out(_FULL if (t // 250) % 2 == 0 else 0, 0xFF0000)
+        self._out(_FULL if (t // 250) % 2 == 0 else 0, RED)
         # never vibrate on a fault beyond the one announcing pattern, and never if it already ended
         self.motor = self._motor(t) if self.pat == PAT_FAULT else 0
 

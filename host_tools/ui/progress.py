@@ -21,6 +21,8 @@ def _mean(xs):
 def row(s: report.Session) -> dict:
     """report.metrics plus the relaxation and resting-tone figures of the session."""
     r = report.metrics(s)
+    # the practice day, from the session's own start time (report dates sessions; never mtime)
+    r["day"] = s.start.strftime("%Y-%m-%d") if s.start else "undated"
     sm = s.summary()
     drops = s.of("drop")
     r["drops"] = len([d for d in drops if d.get("kind") == "drop"])
@@ -38,15 +40,17 @@ def row(s: report.Session) -> dict:
 
 def load(folder: str) -> tuple[list[dict], list[str]]:
     """(rows oldest first, one-line notes about files that could not be read)."""
-    rows, notes = [], []
-    paths = sorted(glob.glob(os.path.join(folder, "*.jsonl")), key=lambda p: (os.path.getmtime(p),
-                                                                               p))
-    for p in paths:
+    notes = []
+    sessions = []
+    for p in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
         try:
-            rows.append(row(report.Session(p)))
+            sessions.append(report.Session(p))
         except CliError as e:
-            notes.append(str(e))
-    return rows, notes
+            name = os.path.basename(p)
+            notes.append(str(e) if name in str(e) else "%s %s" % (name, e))
+    # oldest first by their own start time; undated ones last, by name
+    sessions.sort(key=lambda s: (s.start is None, s.start.timestamp() if s.start else 0, s.path))
+    return [row(s) for s in sessions], notes
 
 
 def summary(folder: str) -> dict:

@@ -332,7 +332,6 @@ function showSummary(s) {
   if (s.pushes) add("coordinated pushes", s.pushes_coordinated + " of " + s.pushes);
   if (s.paradoxical) add("tightened instead of letting go", s.paradoxical + " times");
   if (s.tension_episodes !== undefined) add("tension nudges", s.tension_episodes);
-  else if (s.tension_alarms) add("tension nudges", s.tension_alarms);
   if (s.pre_baseline_cmH2O !== null && s.pre_baseline_cmH2O !== undefined)
     add("resting level at the start", num(s.pre_baseline_cmH2O, 1) + " cmH2O");
   if (s.post_baseline_cmH2O !== null && s.post_baseline_cmH2O !== undefined)
