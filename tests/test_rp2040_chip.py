@@ -161,7 +161,7 @@ def test_pacer_flash_then_a_short_program_with_a_simulated_person(chip, tmp_path
     # against that hang.
     r = subprocess.run([str(MPREMOTE), "connect", chip.port, "exec",
                         "import time; time.sleep(6); print('still here')"],
-                       capture_output=True, text=True, timeout=900)
+                       capture_output=True, text=True, timeout=300)
     assert r.stdout.strip().split("\n")[-1].strip() == "still here", r.stdout + r.stderr
 
 

@@ -24,46 +24,31 @@ _SELFTEST_SAMPLES = const(25)
 _REST_CP = const(150)   # peak to peak below 1.5 cmH2O over the self-test: the probe is at rest
 
 
-# WATCHDOG CTRL of each RP2 chip (datasheets 4.7 / 12.9); +0x3000 is the atomic bit-clear alias.
-_WDT_CTRL = {"rp2040": 0x40058000, "rp2350": 0x400D8000}
-_WDT_ENABLE = const(0x40000000)
-
-
-def stop_watchdog(machine, profile):
-    """The app was stopped on purpose (Ctrl-C: a person at the REPL, `pacer flash`). The rp2
-    port's machine.WDT cannot be stopped, so the watchdog the loop started would reset the board
-    under the REPL a few seconds later (seen on the emulated RP2040): switch it off in the chip."""
-    ctrl = _WDT_CTRL.get(profile.get("chip"))
-    if ctrl is None:
-        return
-    try:
-        machine.mem32[ctrl | 0x3000] = _WDT_ENABLE
-    except (AttributeError, TypeError):
-        pass  # no mem32: not the rp2 port (the virtual board's machine module)
-
-
-_OWN_RESET = "reset"  # crashes.txt "N reset": the crash path counted N, then reset the board
-
-
-def _crash_record():
-    try:
-        with open(_CRASH_FILE) as f:
-            return f.read().split()
-    except OSError:
-        return []
+# The app was stopped on purpose (Ctrl-C: a person at the REPL, `pacer flash`). The rp2 port's
+# machine.WDT cannot be stopped, so the watchdog the loop started would reset the board under
+# the REPL a few seconds later (seen on the emulated RP2040): switch it off in the chip, with the
+# atomic bit-clear alias (+0x3000) of WATCHDOG CTRL (RP2040 0x40058000, RP2350 0x400D8000),
+# bit 30 ENABLE. No mem32 (AttributeError): not the rp2 port.
+def stop_watchdog(machine, chip):
+    if chip[:2] == "rp":
+        try:
+            machine.mem32[0x4005B000 if chip == "rp2040" else 0x400DB000] = 0x40000000
+        except AttributeError:
+            pass
 
 
 def crash_count(os):
     try:
-        return int((_crash_record() or ["0"])[0])
-    except ValueError:
+        with open(_CRASH_FILE) as f:
+            return int(f.read().strip() or "0")
+    except (OSError, ValueError):
         return 0
 
 
-def set_crash_count(n, own_reset=False):
+def set_crash_count(n):
     try:
         with open(_CRASH_FILE, "w") as f:
-            f.write(str(n) + (" " + _OWN_RESET if own_reset else ""))
+            f.write(str(n))
     except OSError:
         pass
 
@@ -180,13 +165,14 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
         board_name = _board_name(os)
     profile = profiles.get(board_name)
     crashes = crash_count(os)
+    own_reset = crashes < 0  # -N: the crash path counted N, then reset the board itself
+    crashes = abs(crashes)
     try:
         wdt_reset = machine.reset_cause() == machine.WDT_RESET
     except AttributeError:
         wdt_reset = False
     # The rp2 port's machine.reset() goes through the watchdog, so after the crash path's own
     # reset reset_cause() says WDT_RESET too: that crash is counted already.
-    own_reset = _crash_record()[1:] == [_OWN_RESET]
     if wdt_reset and not own_reset:  # a hung loop is a crash too: three in a row: safe mode
         crashes += 1
     if wdt_reset or own_reset:
@@ -214,14 +200,14 @@ def main(machine, os, time, select, neopixel=None, board_name=None):
     except KeyboardInterrupt:
         if board is not None:
             board.outputs_off()
-        stop_watchdog(machine, profile)
+        stop_watchdog(machine, profile["chip"])
         print("pacer: stopped (Ctrl-C); outputs off")
         return "interrupted"
     except Exception as e:  # noqa: BLE001 - anything at all must end in the safe state
         if board is not None:
             board.outputs_off()
         log_error(os, e)
-        set_crash_count(crashes + 1, own_reset=True)
+        set_crash_count(-crashes - 1)
         print("pacer: error %r; outputs off, resetting (crash %d of %d before safe mode)"
               % (e, crashes + 1, _SAFE_AFTER))
         machine.reset()
