@@ -91,3 +91,18 @@ def test_each_board_gets_only_its_own_profile_without_host_fields(tmp_path):
             assert key not in ns["get"](name)
     files = flash.build(profiles.get("esp32"), str(tmp_path))
     assert len(files["/pacer_hw/profiles.mpy"]) < 600   # the five profiles take 1.7 kB
+
+
+def test_the_firmware_reads_no_profile_field_that_the_build_leaves_out():
+    # the supervisor once read profile["chip"] after flash had stripped it: a KeyError in the
+    # Ctrl-C path left the rp2 watchdog running under the REPL
+    import pathlib
+
+    from host_tools.commands import flash
+    root = pathlib.Path(__file__).resolve().parent.parent / "firmware"
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        for key in flash.HOST_KEYS:
+            for use in ('profile["%s"]' % key, "profile.get(\"%s\"" % key,
+                        "profile['%s']" % key):
+                assert use not in text, (path.name, use)
