@@ -212,6 +212,29 @@ class VBoard:
             self.stop()
 
 
+
+def power_cut_from_env():
+    """The flash operation a power cut is injected at (POWER_CUT_ENV), 0 for none."""
+    return int(os.environ.get(POWER_CUT_ENV, "0") or 0)
+
+
+def start_record(record):
+    """An empty recording file, its folder made (None: no recording)."""
+    if record is not None:
+        Path(record).parent.mkdir(parents=True, exist_ok=True)
+        Path(record).write_text("")
+
+
+def open_pty():
+    """A raw pseudo-terminal for the board's USB serial: (master fd, non-blocking; port path)."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    port = os.ttyname(slave)
+    os.close(slave)
+    os.set_blocking(master, False)
+    return master, port
+
+
 def start(board: str = "pico", flash_dir: str | os.PathLike | None = None, realtime: bool = False,
           seed: int = 0, persona: str | None = None, heap: int = 192 * 1024, *,
           record: str | os.PathLike | None = None, capacity: int | None = None,
@@ -229,16 +252,9 @@ def start(board: str = "pico", flash_dir: str | os.PathLike | None = None, realt
     flash = Path(tempfile.mkdtemp(prefix="vboard-flash-") if tmp_flash else flash_dir).resolve()
     flash.mkdir(parents=True, exist_ok=True)
     if power_cut_at is None:
-        power_cut_at = int(os.environ.get(POWER_CUT_ENV, "0") or 0)
-    if record is not None:
-        Path(record).parent.mkdir(parents=True, exist_ok=True)
-        Path(record).write_text("")
-
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    port = os.ttyname(slave)
-    os.close(slave)
-    os.set_blocking(master, False)
+        power_cut_at = power_cut_from_env()
+    start_record(record)
+    master, port = open_pty()
 
     config = {
         "fd": master,

@@ -24,10 +24,18 @@ import os
 import shutil
 import struct
 import tempfile
-import tty
 from pathlib import Path
 
-from .launcher import HERE, ROOT, VBoard, VBoardError, board_profile
+from .launcher import (
+    HERE,
+    ROOT,
+    VBoard,
+    VBoardError,
+    board_profile,
+    open_pty,
+    power_cut_from_env,
+    start_record,
+)
 
 CHIP_MJS = HERE / "rp2040" / "chip.mjs"
 FIXTURES = ROOT / "tests" / "fixtures" / "rp2040"
@@ -97,16 +105,9 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
     elif img.stat().st_size > FLASH_BYTES:
         raise VBoardError("%s is larger than the Pico's 2 MB flash" % img)
     if power_cut_at is None:
-        power_cut_at = int(os.environ.get("PACER_VBOARD_POWER_CUT_AT", "0") or 0)
-    if record is not None:
-        Path(record).parent.mkdir(parents=True, exist_ok=True)
-        Path(record).write_text("")
-
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    port = os.ttyname(slave)
-    os.close(slave)
-    os.set_blocking(master, False)
+        power_cut_at = power_cut_from_env()
+    start_record(record)
+    master, port = open_pty()
     config = {
         "fd": master,
         "port": port,
