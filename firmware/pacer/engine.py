@@ -217,7 +217,6 @@ class Engine:
         self.cough_seen = 0
         self.abd_ref = 0
         self.abd_ref_set = False
-        self.br_t0 = 0
         self.br_step = -1
         self.summary[S_FATIGUE] = ev.NONE
         self.state = RUNNING
@@ -375,7 +374,7 @@ class Engine:
                     self.cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
         br = self.breath
         if br.on:
-            br.update(old_t - self.br_t0, old_p, old_a, masked or faulted)
+            br.update(old_t - br.t0, old_p, old_a, masked or faulted)
         if self.tl.role[self.step] == R_MVC and not masked and old_p > self.mvc_peak:
             self.mvc_peak = old_p
 
@@ -440,7 +439,6 @@ class Engine:
                 br.cancel()
         if m == M_REST and tl.breath[i] == B_INHALE and tl.role[i] == 0 and has_rest:
             # a paced breath at rest: learn what it does to the probe
-            self.br_t0 = ps
             self.br_step = i
             br.begin(ps, self.rest.pelvic(), self.rest.abdominal(), tl.dur_ms[i])
         if not is_relaxing(m) or m == M_PUSH:
