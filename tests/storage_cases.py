@@ -341,6 +341,10 @@ def case_calibration_round_trip(osm, root):
     assert st.save_cal("../etc", 100, T1) != [] and st.load_cal("../etc") is None
     assert st.save_cal("anna", 1.5, T1) != []
     assert st.load_cal("bob")["mvc_cp"] == 1800
+    # every user calibrated on the board, once each (anna has only her .bak left, "../etc"
+    # never got a file)
+    osm.remove(root + "/cal/anna.json")
+    assert st.cal_users() == ["anna", "bob", "old"], st.cal_users()
 
 
 def case_programs_round_trip(osm, root):

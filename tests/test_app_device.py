@@ -186,6 +186,13 @@ def test_a_calibration_is_stored_with_its_date_and_no_unused_baseline(tmp_path):
     assert set(cal) == {"mvc_cp", "t"} and cal["mvc_cp"] > 1000, cal
     assert 1796083200 < cal["t"] < 1796083200 + 4 * 60, cal   # a date, not ms into the session
     assert rig.store.load_cal("default") == cal
+    # status shows every user's calibration: after a second user calibrates, both
+    rig.store.save_cal("anna", 2500, 1796083300)
+    rig.usb.send("status\n")
+    rig.run(200)
+    st = [json.loads(x) for x in rig.usb.lines() if '"cmd": "status"' in x][-1]
+    assert st["calibration"] == cal
+    assert st["calibrations"] == {"anna": {"mvc_cp": 2500, "t": 1796083300}, "default": cal}
 
 
 def test_programs_delete_removes_a_custom_program_and_reselects(tmp_path):

@@ -2,7 +2,7 @@
 import pytest
 
 from pacer import builtin, program
-from pacer.program import M_FLICK, M_RELEASE, M_REST, M_SQUEEZE, R_BASELINE, R_MVC
+from pacer.program import M_FLICK, M_MAX, M_RELEASE, M_REST, M_SQUEEZE, R_BASELINE, R_MVC
 
 
 def steps(tl, muscle):
@@ -64,11 +64,14 @@ def test_assessment_follows_the_glazer_protocol():
     tl = builtin.load("assessment")
     assert tl.dur_ms[0] == 60000 and tl.role[0] == R_BASELINE
     flicks = steps(tl, M_FLICK)
+    maxes = steps(tl, M_MAX)
     holds = steps(tl, M_SQUEEZE)
     assert len(flicks) == 5
-    assert [tl.dur_ms[i] for i in holds] == [10000] * 5 + [60000]
-    assert [tl.role[i] for i in holds[:5]] == [R_MVC] * 5
-    assert all(tl.dur_ms[i + 1] == 10000 for i in holds[:5])
+    # the MVC comes from holds cued "as hard as you can" (max), not from plain squeezes
+    assert [tl.dur_ms[i] for i in maxes] == [10000] * 5
+    assert [tl.role[i] for i in maxes] == [R_MVC] * 5
+    assert all(tl.dur_ms[i + 1] == 10000 for i in maxes)
+    assert [tl.dur_ms[i] for i in holds] == [60000] and tl.role[holds[0]] != R_MVC
     assert tl.role[tl.n - 1] == R_BASELINE and tl.dur_ms[tl.n - 1] == 60000
     assert tl.reps == 11
 

@@ -205,7 +205,8 @@ def test_over_range_flags_clipped_and_is_not_used_for_mvc():
     assert any(e["type"] == "fault" and e["kind"] == "over_range" and e["active"] for e in ev)
     assert not [e for e in ev if e["type"] == "calibration"]
     reps = synth.reps(ev)
-    assert len(reps) == 2 and all("clipped" in r["flags"] for r in reps)
+    assert [r["kind"] for r in reps] == ["max", "max", "squeeze", "squeeze"]
+    assert all("clipped" in r["flags"] for r in reps)
 
 
 def test_calibration_steps_set_mvc_and_targets():
@@ -219,8 +220,10 @@ def test_calibration_steps_set_mvc_and_targets():
     ev = synth.run(tl, synth.person(tl, fn))
     cal = [e for e in ev if e["type"] == "calibration"]
     assert len(cal) == 1 and abs(cal[0]["mvc_cmH2O"] - 50.0) < 0.6
-    reps = synth.reps(ev)
-    assert len(reps) == 3
+    first, *reps = synth.reps(ev)
+    # the max hold is a rep of its own, scored before any calibration existed
+    assert first["kind"] == "max" and "uncalibrated" in first["flags"]
+    assert [r["kind"] for r in reps] == ["squeeze"] * 3
     assert all(abs(r["target_cmH2O"] - (REST + 20.0)) < 0.5 for r in reps)
     assert all(r["achieved"] and "uncalibrated" not in r["flags"] for r in reps)
     assert ev[-1]["mvc_source"] == "session"

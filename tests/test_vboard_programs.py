@@ -142,7 +142,7 @@ def results(tmp_path_factory, request):
 
 
 def _reps_in(tl):
-    return sum(1 for i in range(tl.n) if program.is_rep(tl.muscle[i]))
+    return sum(1 for i in range(tl.n) if program.is_contraction(tl.muscle[i]))
 
 
 def _count(tl, muscle=None, breath=None):

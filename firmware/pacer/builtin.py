@@ -92,7 +92,7 @@ def _assessment():
     return {"name": "assessment", "title": "Assessment (Glazer-style)", "blocks": [
         {"steps": [_st(60000, role="baseline")]},
         {"reps": 5, "steps": [_st(1000, "flick"), _st(10000, "release")]},
-        {"reps": 5, "steps": [_st(10000, "squeeze", role="mvc"), _st(10000, "release")]},
+        {"reps": 5, "steps": [_st(10000, "max", role="mvc"), _st(10000, "release")]},
         {"steps": [_st(60000, "squeeze"), _st(60000, role="baseline")]}]}
 
 

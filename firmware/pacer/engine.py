@@ -37,7 +37,6 @@ from pacer.program import (
     is_contraction,
     is_letgo,
     is_relaxing,
-    is_rep,
 )
 from pacer.rep import HOLD as STAGE_HOLD
 from pacer.rep import IDLE as STAGE_IDLE
@@ -410,7 +409,7 @@ class Engine:
         pb = tl.breath[prev] if prev >= 0 else 0
         self.cue.step(t, tl.breath[i], m, pm, pb)
         has_rest = self.rest.ready()
-        if is_rep(m):
+        if is_contraction(m):
             self.target = self._target()
             flags = 0
             if self.cal.source == 0:

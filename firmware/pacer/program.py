@@ -61,12 +61,9 @@ class ProgramError(ValueError):
 
 
 def is_contraction(muscle):
+    """A squeeze, flick or max step: each gives one rep record (a maximal hold is measured like
+    any hold: peak, hold time, release)."""
     return muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX
-
-
-def is_rep(muscle):
-    """One rep record per squeeze or flick step."""
-    return muscle == M_SQUEEZE or muscle == M_FLICK
 
 
 def is_relaxing(muscle):
@@ -190,7 +187,7 @@ class Timeline:
             self.muscle[i] = m
             self.role[i] = r
             t += ms
-            if is_rep(m):
+            if is_contraction(m):
                 reps += 1
             elif is_letgo(m):
                 drops += 1

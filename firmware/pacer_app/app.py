@@ -339,7 +339,8 @@ class App:
         d = {"version": VERSION, "board": self.board_name, "protocol": PROTOCOL,
              "selected": self.selected, "stream": self.stream, "inject": self.injecting,
              "free_bytes": self.store.free_bytes(), "user": self.user,
-             "calibration": self.store.load_cal(self.user), "self_test": self.self_test or None,
+             "calibration": self.store.load_cal(self.user),
+             "calibrations": self._calibrations(), "self_test": self.self_test or None,
              "warnings": len(w), "warning": w[-1] if w else None}
         if eng is not None:
             st = STATE_NAMES[eng.state]
@@ -353,6 +354,15 @@ class App:
         d["clock"] = self.wall.read(self.now)
         d["session"] = self.store.session
         return d
+
+    def _calibrations(self):
+        """Every user's calibration on the board: {user: {"mvc_cp", "t"}}."""
+        out = {}
+        for u in self.store.cal_users():
+            c = self.store.load_cal(u)
+            if c is not None:
+                out[u] = c
+        return out
 
     def programs(self):
         return list(builtin.NAMES) + [n for n in self.store.program_names()

@@ -495,6 +495,21 @@ class Store:
                 return {"mvc_cp": d["mvc_cp"], "t": t if _cal_t(t) else None}
         return None
 
+    def cal_users(self):
+        """The users with a calibration file, sorted (a lost .json with its .bak left counts)."""
+        try:
+            names = self.os.listdir(self._p("cal"))
+        except OSError:
+            return []
+        out = []
+        for n in names:
+            u = n[:n.rfind(".")]
+            if (n.endswith(".json") or n.endswith(".bak")) and u not in out \
+                    and is_name(u, APP_FIELDS["user"][3]):
+                out.append(u)
+        out.sort()
+        return out
+
     # -- custom programs ------------------------------------------------------------------
 
     def save_program(self, name, spec):

@@ -232,10 +232,13 @@ class Session:
     @property
     def kind(self):
         """What the session trains: reps, drops (let go / push), breathing or calibration."""
-        if self.of("rep") or (self.summary().get("reps") or 0) > 0:
+        # the maximal holds of a calibration are reps too, but what it trains is nothing
+        if [e for e in self.of("rep") if e.get("kind") != "max"]:
             return "reps"
         if self.of("calibration") or self.program == "calibrate":
             return "calibration"
+        if self.of("rep") or (self.summary().get("reps") or 0) > 0:
+            return "reps"
         muscles = {e.get("muscle") for e in self.of("phase")}
         if self.of("drop") or muscles & {"drop", "push"}:
             return "drops"

@@ -48,6 +48,7 @@ def gather(dev) -> dict:
     mean, noise, n = live(dev)
     out = {k: st.get(k) for k in ("board", "version", "protocol", "self_test", "state",
                                   "selected", "program", "session", "user", "calibration",
+                                  "calibrations",
                                   "free_bytes", "clock", "warnings", "warning")}
     out.update({"port": dev.port, "pressure_cmH2O": mean, "noise_cmH2O": noise, "frames": n})
     return out
@@ -55,6 +56,16 @@ def gather(dev) -> dict:
 
 def _when(t):
     return "never set" if t is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+
+
+def _cal(c):
+    return "MVC %.1f cmH2O, %s" % (c["mvc_cp"] / 100, _when(c.get("t")))
+
+
+def _others(s):
+    """The other users calibrated on this board (`config set user NAME` switches)."""
+    others = {u: c for u, c in (s.get("calibrations") or {}).items() if u != s["user"]}
+    return "; ".join("%s: %s" % (u, _cal(c)) for u, c in sorted(others.items())) or "none"
 
 
 def run(args):
@@ -76,7 +87,8 @@ def run(args):
          % (s["pressure_cmH2O"], s["noise_cmH2O"], s["frames"])),
         ("user", s["user"]),
         ("calibration", "none yet (`pacer`'s calibrate program, or hold the button 5 s)"
-         if not cal else "MVC %.1f cmH2O, %s" % (cal["mvc_cp"] / 100, _when(cal.get("t")))),
+         if not cal else _cal(cal)),
+        ("others", _others(s)),
         ("program", "%s (the button starts it)" % s["selected"]),
         ("free flash", "unknown" if free is None or free < 0 else "%.0f kB" % (free / 1024)),
         ("clock", _when(s["clock"])),

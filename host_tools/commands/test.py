@@ -443,8 +443,8 @@ def _true_peak(tl, r, floor):
 
 
 def _reps(res, tl, events, truth):
-    from pacer.program import is_rep
-    n_steps = sum(1 for i in range(tl.n) if is_rep(tl.muscle[i]))
+    from pacer.program import is_contraction
+    n_steps = sum(1 for i in range(tl.n) if is_contraction(tl.muscle[i]))
     reps = [e for e in events if e.get("type") == "rep"]
     if n_steps == 0 and not reps:
         for name in ("reps", "peaks", "scoring", "relax"):
@@ -642,8 +642,8 @@ def _first_diff(got, want):
 
 
 def _summary(res, tl, events):
-    from pacer.program import M_DROP, M_PUSH, is_rep
-    n_reps = sum(1 for i in range(tl.n) if is_rep(tl.muscle[i]))
+    from pacer.program import M_DROP, M_PUSH, is_contraction
+    n_reps = sum(1 for i in range(tl.n) if is_contraction(tl.muscle[i]))
     n_drops = sum(1 for i in range(tl.n) if tl.muscle[i] == M_DROP or tl.muscle[i] == M_PUSH)
     n_push = sum(1 for i in range(tl.n) if tl.muscle[i] == M_PUSH)
     sm = [e for e in events if e.get("type") == "summary"]

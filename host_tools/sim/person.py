@@ -17,7 +17,6 @@ from pacer.program import (
     M_REST,
     MUSCLES,
     is_contraction,
-    is_rep,
 )
 
 TICK_MS = 10
@@ -44,7 +43,7 @@ _EPISODE_FALL = 0.75
 _EASE_S = 1200.0
 # Table lookups instead of calls in the per-tick path: calls are slow in MicroPython.
 _CONTRACTION = tuple([is_contraction(m) for m in range(len(MUSCLES))])
-_REP = tuple([is_rep(m) for m in range(len(MUSCLES))])
+_REP = tuple([is_contraction(m) for m in range(len(MUSCLES))])
 
 
 def _k(tau_s):
@@ -172,7 +171,7 @@ class Person:
         elif is_contraction(muscle):
             self.missed = self.rng.chance(self.v["miss"])
             self.effort = 0.0 if self.missed else self.rng.band(self.v["effort"])
-            if is_rep(muscle) and not self.missed and self.rng.chance(self.v["bear_p"]):
+            if is_contraction(muscle) and not self.missed and self.rng.chance(self.v["bear_p"]):
                 self.bearing = True
                 self.bear_amp = self.rng.band(self.v["bear_amp"])
         self.react_serial = serial

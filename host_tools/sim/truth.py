@@ -13,7 +13,7 @@ cue; push_cmH2O the mean abdominal rise of the push. The verdicts use the thresh
 (anchors section 11: Rome's 20 % relaxation, Rao's patterns; the adequate-push line is this
 project's gentle push, not Rao's 40 mmHg rectal push).
 """
-from pacer.program import M_DROP, M_PUSH, MUSCLES, is_contraction, is_rep
+from pacer.program import M_DROP, M_PUSH, MUSCLES, is_contraction
 
 from .num import Dec, Obj
 
@@ -65,7 +65,7 @@ class RepBook:
                 r.next_start = t
             if is_contraction(muscle):
                 self.open = None
-        if is_rep(muscle):
+        if is_contraction(muscle):
             self.open = Rep(t, muscle, step, serial)
             self.reps.append(self.open)
 

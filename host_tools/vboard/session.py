@@ -162,7 +162,7 @@ def align(events, truth):
     """Board-clock ms of the session start: the offset that lines up most truth rep starts
     with the engine's contraction phase starts (or, in a program without reps, the truth's
     drop and push starts with the drop and push phase starts)."""
-    kinds = ("squeeze", "flick")
+    kinds = ("squeeze", "flick", "max")
     cued = truth.reps
     if not cued and truth.drops:
         kinds = ("drop", "push")
@@ -210,6 +210,27 @@ def session_mvc(events):
     return None
 
 
+def rep_mvcs(events):
+    """{rep index: the MVC (cmH2O) its target was set from}. A program with MVC steps starts
+    from the default (its reps are flagged uncalibrated) and each `calib` event changes it for
+    the reps after it; without MVC steps it is the session's (stored) MVC throughout."""
+    from pacer.settings import FIELDS
+    final = session_mvc(events)
+    cur = None
+    out = {}
+    for e in events:
+        if e.get("type") == "calib":
+            cur = e["mvc_cmH2O"]
+        elif e.get("type") == "rep":
+            if cur is not None:
+                out[e["index"]] = cur
+            elif "uncalibrated" in e["flags"]:
+                out[e["index"]] = FIELDS["default_mvc_cmH2O"][0]
+            else:
+                out[e["index"]] = final
+    return out
+
+
 def rep_rise(e, mvc, target_pct=40):
     """A rep's peak above the baseline it was scored against: rep events give the absolute
     peak and target, and the target is baseline + target_pct % of the MVC (docs/engine.md)."""
@@ -223,10 +244,11 @@ def compare(events, truth, checks=("match", "peak", "achieved", "relax", "missed
     TOL. An empty list means they agree. Truth peaks are the pelvic floor's own pressure above
     rest on the probe's scale; the engine's rise also holds breathing and noise."""
     probs = []
-    mvc = session_mvc(events)
+    mvcs = rep_mvcs(events)
     pairs = match(events, truth)
     for e, r in pairs:
         tag = "rep %d (step %d)" % (e["index"], e["step"])
+        mvc = mvcs.get(e["index"])
         if r is None:
             if "match" in checks:
                 probs.append("%s: the person never saw this cue (no truth rep)" % tag)
