@@ -69,6 +69,12 @@ def test_sessions_are_dated_by_the_hosts_clock(tmp_path):
     assert app.status()["session"] == 2
     app.stop()
     assert app.status()["session"] is None
+    assert header(app, 2)["injected"] is False
+    # a session fed by the host's samples (`pacer test`) says so: it is nobody's practice
+    assert cmd(w, app, usb, "inject on")["ok"]
+    app.start("box")
+    app.stop()
+    assert header(app, 3)["injected"] is True
 
 
 def test_the_clock_survives_the_tick_counter_range(tmp_path):

@@ -102,8 +102,12 @@ def test_results_view_shows_the_last_relaxation_sessions(tmp_path):
                 "rest_tone_change_cmH2O": -0.5},
                {"program": "kegel", "reps": 30, "reps_achieved": 20, "grade": "good"},
                {"program": "push", "pushes": 10, "pushes_judged": 10, "pushes_coordinated": 2,
-                "paradoxical": 3, "grade": "keep_going"}):
-        st.begin_session(json.dumps({"program": sm["program"]}))
+                "paradoxical": 3, "grade": "keep_going"},
+               # a `pacer test` run (samples from the computer) is nobody's practice
+               {"program": "reverse-kegel", "drops": 20, "drops_achieved": 20, "grade": "great",
+                "injected": True}):
+        st.begin_session(json.dumps({"program": sm["program"],
+                                     "injected": sm.pop("injected", False)}))
         st.append(json.dumps(dict(type="summary", **sm)))
         st.end_session()
     while app.selected != "results":

@@ -122,6 +122,21 @@ def test_calendar_and_weeks_against_the_plan(month):
     assert "kegel: best squeeze (cmH2O)" in weeks
 
 
+def test_a_test_run_is_no_practice(capsys, month, tmp_path):
+    # the board's header of a `pacer test` run, and the capture `pacer test --out` writes
+    header = json.loads(open(month[1]).read().splitlines()[0])
+    body = open(month[1]).read().splitlines()[1:]
+    pulled = tmp_path / "session-00077.jsonl"
+    pulled.write_text("\n".join([json.dumps(dict(header, injected=True))] + body) + "\n")
+    capture = tmp_path / "test-capture.jsonl"
+    capture.write_text("\n".join([json.dumps({"type": "host", "what": "started",
+                                              "program": header["program"], "injected": True})]
+                                 + body) + "\n")
+    sessions, skipped = report.load([str(pulled), str(capture), month[2]])
+    assert [s.path for s in sessions] == [month[2]]
+    assert len(skipped) == 2 and all("test run" in why for _p, why in skipped), skipped
+
+
 def test_plan_option(capsys, month, tmp_path):
     rc, _out, err = run_report(capsys, *month[:3], "--out", tmp_path, "--plan", "1")
     assert rc == 0, err

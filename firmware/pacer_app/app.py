@@ -415,7 +415,8 @@ class App:
         self.store.begin_session(json.dumps({"program": name, "user": self.user,
                                              "board": self.board_name, "mvc_cp": mvc,
                                              "version": VERSION,
-                                             "started": self.wall.read(self.now)}))
+                                             "started": self.wall.read(self.now),
+                                             "injected": self.injecting}))
         self.engine.start()
 
     def pause(self):

@@ -12,7 +12,8 @@ modification time (a pull gives every file the same one). Sessions are ordered b
 
 The same session pulled and logged is counted once (same board events). A file that cannot be
 read (bad JSON, truncated, no session events) is named in one line and left out; the rest of
-the report is still made.
+the report is still made. So is a test run (`pacer test`: the board's header says `injected`,
+its samples came from the computer), which is no practice.
 
 Output in --out: index.html (this week against last week, the practice calendar against the
 plan, per-program trends, every session), calendar.png, progress-PROGRAM.png (one per program:
@@ -158,9 +159,14 @@ class Session:
             elif isinstance(rec.get("type"), str) and isinstance(rec.get("t_ms", 0), int):
                 if rec["type"] == "host" and rec.get("what") == "started":
                     self.header.setdefault("program", rec.get("program"))
+                    if rec.get("injected"):
+                        self.header["injected"] = True
                 self.events.append(rec)
         if not any(e.get("type") in ("phase", "rep", "summary") for e in self.events):
             raise BadSession("holds no session events (phase, rep, summary)")
+        if self.header.get("injected"):
+            raise BadSession("a test run: its samples came from the computer (`pacer test`), "
+                             "not from a person practising")
         sm = self.of("summary")
         if sm and not self.header.get("program"):
             self.header["program"] = sm[-1].get("program")

@@ -681,7 +681,8 @@ def _capture(out, stem, frames, events, program):
             w.writerow(("", fr[0], fr[1], "%.2f" % (fr[2] / 100), "%.2f" % (fr[3] / 100), fr[4],
                         fr[5], "" if fr[6] is None else "%.2f" % (fr[6] / 100), lost))
     with open(base + ".jsonl", "w") as f:
-        f.write(json.dumps({"type": "host", "what": "started", "program": program}) + "\n")
+        f.write(json.dumps({"type": "host", "what": "started", "program": program,
+                            "injected": True}) + "\n")
         for e in events:
             f.write(json.dumps(e) + "\n")
     print("capture: %s.csv (%d frames), %s.jsonl (%d events)" % (base, len(frames), base,
