@@ -47,6 +47,7 @@ from pacer_app.protocol import (
     Protocol,
     Telemetry,
 )
+from pacer_app.trace import Trace
 from pacer_hw import fault
 from pacer_hw._compat import const, ticks_diff
 from pacer_hw.button import LONG, SHORT, VLONG
@@ -99,6 +100,7 @@ class App:
         self.self_test = ""      # the boot self-test's verdict (pacer_app.supervisor), "" not run
         self.proto = Protocol(self, self._send)
         self.tele = Telemetry(self._write_frame, self._ready)
+        self.trace = Trace()     # the thinned pressure curve kept in the session log
         self._select(cfg.get("program", _FIRST))
 
     def _select(self, name):
@@ -174,6 +176,7 @@ class App:
             b.show(now, eng.led, eng.rgb, eng.motor)
             if eng.q.count:
                 self._events()
+            self.trace.add(t, p)
             if eng.state == DONE:
                 self._finished()
             cue = ((CUE_MOTOR if eng.motor else 0) | (CUE_REACHED if eng.reached else 0)
@@ -267,12 +270,17 @@ class App:
             if off < 0:
                 break
             kind = q.buf[off]
+            if kind == ev.PHASE or kind == ev.SUMMARY:
+                phase = True
+                tr = self.trace
+                rec = tr.record()    # the step that ended: before the summary, the last record
+                if rec is not None:
+                    self.store.append(rec)
+                tr.begin(q.buf[off + 1], q.buf[off + 2] if kind == ev.PHASE else -1)
             line = eventfmt.event_line(q.buf, off, 0, eng.summary, eng.tl.name)
             self.proto.event(line)
             self.store.append(line)
-            if kind == ev.PHASE or kind == ev.SUMMARY:
-                phase = True
-            elif kind == ev.CALIB:
+            if kind == ev.CALIB:
                 self.store.save_cal(self.user, q.buf[off + 3], self.wall.read(self.now))
         if phase:
             # flash writes stall the CPU on rp2: only at phase boundaries, never mid-phase
@@ -408,6 +416,7 @@ class App:
             if k in self.cfg:
                 values[k] = self.cfg[k]
         self.engine = Engine(tl, Settings(values), mvc)
+        self.trace.begin(0, -1)
         self.history = None
         self.program_name = name
         self.el = 0

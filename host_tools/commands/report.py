@@ -22,6 +22,7 @@ breathing minutes, as the program has them), one SESSION.png per session (the pr
 of a `pacer log` capture, else targets and rep peaks on the phase timeline), sessions.csv and
 reps.csv.
 """
+import array
 import csv
 import datetime
 import html
@@ -121,6 +122,21 @@ def _when(v):
     return dt
 
 
+def board_trace(rec):
+    """A `trace` record's pressures in cmH2O (pacer_app.trace: int16 little-endian tenths, in
+    hex), or None if it is damaged."""
+    try:
+        raw = bytes.fromhex(rec.get("p", ""))
+    except (ValueError, TypeError):
+        return None
+    if len(raw) % 2:
+        return None
+    vals = array.array("h", raw)
+    if sys.byteorder != "little":
+        vals.byteswap()
+    return [v / 10.0 for v in vals]
+
+
 class Session:
     def __init__(self, path):
         self.path = path
@@ -128,6 +144,7 @@ class Session:
         self.header = {}
         self.events = []
         self.frames = []        # (t_ms, pressure, target)
+        self.frames_from = None  # "log": the telemetry CSV; "board": the log's own trace
         self._read()
         self.start, self.dated_from = self._start()
         self.also = []          # other files holding the same session
@@ -173,6 +190,9 @@ class Session:
         csv_path = os.path.splitext(self.path)[0] + ".csv"
         if os.path.exists(csv_path):
             self._read_csv(csv_path)
+            self.frames_from = "log"
+        if not self.frames:
+            self._read_trace()
 
     def _read_csv(self, path):
         name = os.path.basename(path)
@@ -196,6 +216,21 @@ class Session:
                     self.frames.append((int(r[it]), float(r[ip]), float(r[ig])))
                 except ValueError:
                     raise BadSession("%s line %d: bad number" % (name, n))
+
+    def _read_trace(self):
+        """The curve from the board's own thinned trace (pacer_app.trace: one `trace` record
+        per step, values in tenths of cmH2O at the middle of each dt_ms) when no telemetry
+        CSV came with the session; the target is the step's rep target, if it had one."""
+        targets = {e.get("step"): e.get("target_cmH2O") for e in self.of("rep")}
+        for rec in self.of("trace"):
+            vals, dt, t0 = board_trace(rec), rec.get("dt_ms"), rec.get("t_ms")
+            if vals is None or not isinstance(dt, int) or dt <= 0:
+                continue
+            target = targets.get(rec.get("step")) or 0.0
+            for i, v in enumerate(vals):
+                self.frames.append((t0 + i * dt + dt // 2, v, target))
+        self.frames.sort(key=lambda f: f[0])
+        self.frames_from = "board" if self.frames else None
 
     def _start(self):
         for k in START_KEYS:
@@ -391,7 +426,8 @@ def plot_session(s, path):
     targets = s.kind == "reps"
     if s.frames:
         t = [f[0] / 1000 for f in s.frames]
-        ax.plot(t, [f[1] for f in s.frames], color="#1f4e99", lw=1.1, label="pressure")
+        ax.plot(t, [f[1] for f in s.frames], color="#1f4e99", lw=1.1,
+                label="pressure" if s.frames_from == "log" else "pressure (board's trace)")
         if targets:
             ax.plot(t, [f[2] if f[2] else float("nan") for f in s.frames], color="#c0392b",
                     lw=1.2, ls="--", label="target")
@@ -682,8 +718,11 @@ def load(paths):
         twin = seen.get(s.identity())
         if twin is not None and (twin.start is None or s.start is None
                                  or abs((twin.start - s.start).total_seconds()) < 600):
-            keep, drop = (s, twin) if s.frames and not twin.frames else (twin, s)
-            keep.also = twin.also + [drop.name]     # keep the one with the pressure trace
+            # keep the one with the densest pressure curve: telemetry, else the board's trace
+            rank = (None, "board", "log")
+            keep, drop = ((s, twin) if rank.index(s.frames_from) > rank.index(twin.frames_from)
+                          else (twin, s))
+            keep.also = twin.also + [drop.name]
             if DATED_BY.index(drop.dated_from) < DATED_BY.index(keep.dated_from):
                 keep.start, keep.dated_from = drop.start, drop.dated_from
             kept[kept.index(twin)] = keep
