@@ -15,7 +15,7 @@ KEGEL = {"name": "mine", "blocks": [{"steps": [{"s": 5, "muscle": "rest", "role"
 
 
 class Records:
-    """Like storage.SessionReader: an iterator with bad/torn counts and close()."""
+    """Like record.SessionReader: an iterator with bad/torn counts and close()."""
 
     def __init__(self, lines, fail_after=-1):
         self.lines = list(lines)
@@ -302,7 +302,7 @@ def case_sessions():
     got = h.send("sessions get 1\n")
     assert len(got) == 4 and "after 3 records" in got[-1]["error"], got
     assert not h.p.pump()
-    # a reader that swallowed its read error (storage.SessionReader.error) reports it too
+    # a reader that swallowed its read error (record.SessionReader.error) reports it too
     h.dev.fail_read = -1
     mark = len(h.out)
     h.p.handle("sessions get 1")

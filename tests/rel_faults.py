@@ -16,8 +16,8 @@ from host_tools.frames import parse_frame
 from pacer import builtin, eventfmt
 from pacer.engine import ABSENT, DONE, Engine
 from pacer.settings import Settings
+from pacer_app.config import defaults
 from pacer_app.protocol import MAX_LINE
-from pacer_app.storage import defaults
 from pacer_hw import fault
 
 KEGEL = builtin.load("kegel")

@@ -4,9 +4,9 @@ A crash is any exception other than the documented refusal (ProgramError, CliErr
 reply), or a broken invariant (the device stops answering `status`, stored data changed).
 
 Targets: protocol (bytes/lines into the App on CPython, the real shell and drivers), config
-(storage.validate, settings.check, Store.load_config on random file bytes), program
+(config.validate, settings.check, Store.load_config on random file bytes), program
 (pacer.program.build on random and mutated specs), trace (host_tools.trace.read on random and
-mutated CSV), session (storage.SessionReader on random and mutated logs), vboard (random lines
+mutated CSV), session (record.SessionReader on random and mutated logs), vboard (random lines
 to the firmware on the virtual board over its pty).
 """
 import json
@@ -24,7 +24,7 @@ from host_tools.errors import CliError
 from pacer import builtin
 from pacer import program as prog
 from pacer import settings as eng_settings
-from pacer_app import storage
+from pacer_app import config, record, storage
 
 ABSURD = ["1e999", "-1e999", "NaN", "Infinity", "1" + "0" * 40, "-" + "9" * 30, "null", "[]",
           "{}", '"' + "x" * 600 + '"', "[" * 60 + "]" * 60, "1.5e308", "0x10", "--1", "true false",
@@ -162,12 +162,12 @@ def config_input():
 
 
 def _config_check(values):
-    clean, errors = storage.validate(values)
-    again, errs2 = storage.validate(clean)
+    clean, errors = config.validate(values)
+    again, errs2 = config.validate(clean)
     if errs2 or again != clean:
         raise AssertionError("validate() output is not valid: %r" % errs2)
     if isinstance(values, dict):
-        eng_settings.check({k: v for k, v in values.items() if k not in storage.APP_FIELDS})
+        eng_settings.check({k: v for k, v in values.items() if k not in config.APP_FIELDS})
     eng_settings.Settings(clean if isinstance(clean, dict) else {})
 
 
@@ -181,7 +181,7 @@ class ConfigFileTarget:
     def __call__(self, data):
         (self.tmp / "config.json").write_bytes(data)
         cfg, warnings = self.store.load_config()
-        clean, errs = storage.validate(cfg)
+        clean, errs = config.validate(cfg)
         if errs:
             raise AssertionError("loaded config is invalid: %r" % errs)
 
@@ -287,7 +287,7 @@ def fuzz_trace(n, tmp=None):
 # -- session logs (read by the host tools and `sessions get`) ---------------------------------
 
 def _good_log(k=12):
-    out = b"".join(storage.record('{"t_ms": %d, "type": "phase", "step": %d}' % (i * 1000, i))
+    out = b"".join(record.record('{"t_ms": %d, "type": "phase", "step": %d}' % (i * 1000, i))
                    for i in range(k))
     return out
 
@@ -321,7 +321,7 @@ class _Bytes:
 
 def _session_check(arg):
     data, intact_upto = arg
-    rd = storage.SessionReader(_Bytes(data))
+    rd = record.SessionReader(_Bytes(data))
     recs = list(rd)
     for r in recs:
         json.loads(r)  # a record that passed its CRC is whole JSON text

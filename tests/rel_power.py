@@ -17,7 +17,8 @@ from pathlib import Path
 
 import rel_rig as R
 from host_tools.vboard import start as vb_start
-from pacer_app.storage import Store, defaults
+from pacer_app.config import defaults
+from pacer_app.storage import Store
 
 PROGRAM = {"name": "p", "blocks": [{"steps": [{"s": 3, "role": "baseline"}]},
                                    {"reps": 3, "steps": [{"s": 1, "muscle": "squeeze"},

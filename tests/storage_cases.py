@@ -8,7 +8,7 @@ wraps the os module and open() the way littlefs misbehaves.
 import errno
 import json
 
-from pacer_app import storage
+from pacer_app import config, record
 from pacer_app.storage import Store
 
 # Raising only: storage never compares errno values. MicroPython's errno module has no
@@ -149,7 +149,7 @@ B = {"target_pct": 60, "vibration_pct": 90, "user": "bob", "stream": True, "reac
 
 
 def _expect(values, overrides):
-    want = storage.defaults()
+    want = config.defaults()
     want.update(overrides)
     assert values == want, "got %r, want %r" % (values, want)
 
@@ -157,7 +157,7 @@ def _expect(values, overrides):
 def case_defaults_when_nothing_is_stored(osm, root):
     st = Store(osm, root)
     values, warnings = st.load_config()
-    assert values == storage.defaults() and warnings == [], (values, warnings)
+    assert values == config.defaults() and warnings == [], (values, warnings)
     assert values["user"] == "default" and values["program"] == "kegel"
     assert values["loop_hz"] == 50 and values["stream"] is False and "board" not in values
 
@@ -193,7 +193,7 @@ def case_unreadable_config_falls_back_to_bak(osm, root):
     _put(root + "/config.bak", b"{\"target_")
     _put(root + "/config.json", b"")
     values, warnings = Store(osm, root).load_config()
-    assert values == storage.defaults() and "defaults" in warnings[-1], warnings
+    assert values == config.defaults() and "defaults" in warnings[-1], warnings
     # and a save from there works again
     st = Store(osm, root)
     st.load_config()
@@ -270,9 +270,9 @@ def case_power_cut_at_every_step_of_a_config_save(osm, root):
 
     def check(d):
         values, _ = Store(osm, d).load_config()
-        want_a = storage.defaults()
+        want_a = config.defaults()
         want_a.update(A)
-        want_b = storage.defaults()
+        want_b = config.defaults()
         want_b.update(B)
         assert values == want_a or values == want_b, values
         seen.append("A" if values == want_a else "B")
@@ -398,7 +398,7 @@ def case_session_append_and_read(osm, root):
     assert lst[0][1] == osm.stat(root + "/sessions/00001.log")[6]
     # every record is "<json>*<crc16>\n"
     raw = _read_bytes(root + "/sessions/00002.log").split(b"\n")
-    assert raw[-1] == b"" and raw[0] == storage.record('{"type": "session", "n": 2}')[:-1]
+    assert raw[-1] == b"" and raw[0] == record.record('{"type": "session", "n": 2}')[:-1]
     # numbering survives a reboot, and gaps do not matter
     st2 = Store(osm, root)
     assert st2.delete_session(1) and not st2.delete_session(1)
@@ -477,7 +477,7 @@ def case_torn_last_record_is_dropped(osm, root):
     _log(st, 4, summary=False)
     path = root + "/sessions/00001.log"
     whole = _read_bytes(path)
-    rec = storage.record(_line(9))
+    rec = record.record(_line(9))
     for cut in (1, len(rec) // 2, len(rec) - 3, len(rec) - 1):
         _put(path, whole + rec[:cut])
         recs, r = _records(st, 1)
@@ -622,7 +622,7 @@ def case_pending_records_are_bounded(osm, root):
 def case_unusable_root_degrades_without_raising(osm, root):
     st = Store(osm, root + "/no/such/dir")
     values, _ = st.load_config()
-    assert values == storage.defaults()
+    assert values == config.defaults()
     assert st.save_config(A) != []
     assert st.save_cal("anna", 100, T1) != [] and st.load_cal("anna") is None
     assert st.save_program("p", {"name": "p"}) != [] and st.program_names() == []
@@ -634,12 +634,12 @@ def case_unusable_root_degrades_without_raising(osm, root):
 
 
 def case_crc16_is_ccitt_false(osm, root):
-    assert storage.crc16(b"123456789") == 0x29B1
-    assert storage.crc16(b"") == 0xFFFF
-    rec = storage.record("héllo")
-    assert storage.check_record(rec[:-1]) == "héllo"
-    assert storage.check_record(rec[:-2] + b"0") is None
-    assert storage.check_record(b"no star") is None and storage.check_record(b"x*12345") is None
+    assert record.crc16(b"123456789") == 0x29B1
+    assert record.crc16(b"") == 0xFFFF
+    rec = record.record("héllo")
+    assert record.check_record(rec[:-1]) == "héllo"
+    assert record.check_record(rec[:-2] + b"0") is None
+    assert record.check_record(b"no star") is None and record.check_record(b"x*12345") is None
 
 
 CASES = [name[5:] for name in sorted(globals()) if name.startswith("case_")]

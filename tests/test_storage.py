@@ -32,8 +32,8 @@ def test_config_file_holds_only_changes_in_a_fixed_order(tmp_path):
 
 def test_every_engine_setting_is_a_config_field():
     from pacer import settings
-    from pacer_app import storage
-    d = storage.defaults()
+    from pacer_app import config
+    d = config.defaults()
     for k, spec in settings.FIELDS.items():
         assert d[k] == spec[0]
-    assert set(d) == set(settings.FIELDS) | set(storage.APP_FIELDS)
+    assert set(d) == set(settings.FIELDS) | set(config.APP_FIELDS)

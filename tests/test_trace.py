@@ -139,3 +139,18 @@ def test_the_board_writes_the_same_record_as_cpython(mpvm):
     assert res.stdout.strip() == buf.getvalue().strip()
     d, v = _values(res.stdout.strip())
     assert d["dt_ms"] == 500 and len(v) == 140
+
+
+def test_a_kegel_sessions_trace_stays_within_its_flash_budget(tmp_path):
+    # the budget pacer_app/trace.py documents: a kegel log about 29 KB, 11 KB of it the trace
+    from app_rig import Rig
+    rig = Rig(tmp_path, program="kegel")
+    rig.usb.send("start kegel\n")
+    rig.run(100)
+    rig.start_ms = rig.w.now_ms()
+    rig.run(8 * 60000)
+    raw = next((tmp_path / "sessions").glob("*.log")).read_bytes()
+    lines = raw.split(b"\n")
+    assert b'"type": "summary"' in lines[-2]                  # the session ended
+    trace = sum(len(x) + 1 for x in lines if b'"type": "trace"' in x)
+    assert 9000 < trace <= 12000 and len(raw) <= 31000, (trace, len(raw))

@@ -49,7 +49,7 @@ from pacer_app.protocol import (
 )
 from pacer_app.trace import Trace
 from pacer_hw import fault
-from pacer_hw._compat import const, ticks_diff
+from pacer_hw._compat import collect, const, ticks_diff
 from pacer_hw.button import LONG, SHORT, VLONG
 
 _IDLE_BLUE = const(0x0020A0)
@@ -285,6 +285,10 @@ class App:
         if phase:
             # flash writes stall the CPU on rp2: only at phase boundaries, never mid-phase
             self.store.flush()
+            # the records just formatted and written are garbage now: collect it here, in the
+            # tick that already waited for the flash, rather than let it build up until the
+            # collector runs in some later tick (and the trace of a long step is 4-5 KB of it)
+            collect()
 
     def _finished(self):
         self.store.end_session()

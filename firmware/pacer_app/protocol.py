@@ -21,7 +21,7 @@ ValueError(message) for user errors, which become error replies:
     config_get(key) -> value          key None: dict of every setting
     config_set(key, value)            -> None or the value as stored
     sessions() -> list                of (id, size, has_summary)
-    session_records(id) -> iterable   of record text lines (a storage.SessionReader: its .bad,
+    session_records(id) -> iterable   of record text lines (a record.SessionReader: its .bad,
                                       .torn and close() are used when present); None: no session
     session_delete(id)
     clock_set(epoch)                  wall-clock seconds since 1970 (UTC); status() shows it

@@ -32,248 +32,17 @@ open/append/close. The app calls both at phase boundaries, because a flash write
 interrupts on rp2.
 """
 import json
-from array import array
 
-from pacer import settings as _settings
 from pacer.program import is_name
 from pacer_app.clock import EPOCH_MAX, EPOCH_MIN
+from pacer_app.config import APP_FIELDS, READ_ONLY, config_text, show, validate
 from pacer_app.protocol import CP_LIMIT, MAX_ID
+from pacer_app.record import MAX_RECORD, SessionReader, check_record, oserr, record
 from pacer_hw._compat import const
 
 _MAX_WARNINGS = const(16)
-_MAX_RECORD = const(2048)   # longer "records" can only be corruption
-_CHUNK = const(512)
 _TAIL = const(2048)         # a summary is the last record and shorter than this
 _SMALL_FILE = const(4096)   # config, calibration and program files are far smaller
-
-# App settings beside the engine's (pacer.settings.FIELDS): (default, kind, lo, hi, help).
-# For names lo/hi bound the length.
-APP_FIELDS = {
-    "user": ("default", "name", 1, 16, "whose calibration is used"),
-    "program": ("kegel", "name", 1, 24, "program the button starts"),
-    "loop_hz": (50, "int", 10, 100, "control loop rate in Hz"),
-    "stream": (False, "bool", None, None, "telemetry frames on at boot"),
-}
-# The board profile is board.txt, written by `pacer flash --board`; older builds also kept it
-# in config.json, where it is now dropped on load and refused on save.
-_READ_ONLY = "board: read-only; `pacer flash --board NAME` sets the board profile"
-
-
-def _show(v):
-    s = repr(v)
-    return s if len(s) <= 40 else s[:37] + "..."
-
-
-def _check_app(key, v):
-    default, kind, lo, hi, what = APP_FIELDS[key]
-    if kind == "bool":
-        if isinstance(v, bool):
-            return v, None
-        return default, "%s: must be true or false (%s), got %s" % (key, what, _show(v))
-    if kind == "int":
-        if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
-            return v, None
-        return default, "%s: must be a whole number from %d to %d (%s), got %s" % (
-            key, lo, hi, what, _show(v))
-    if is_name(v, hi):
-        return v, None
-    return default, "%s: must be %d to %d characters of a-z 0-9 - _ (%s), got %s" % (
-        key, lo, hi, what, _show(v))
-
-
-def validate(values):
-    """Check a config dict. Returns (clean, errors): clean has every engine and app field, with
-    the default for each missing or bad one; errors has one line per bad or unknown field."""
-    if not isinstance(values, dict):
-        clean, _ = validate({})
-        return clean, ["config: must be a JSON object of settings"]
-    engine = {}
-    clean = {}
-    errors = []
-    for k in values:
-        if k == "board":
-            errors.append(_READ_ONLY)
-        elif k in APP_FIELDS:
-            v, err = _check_app(k, values[k])
-            clean[k] = v
-            if err:
-                errors.append(err)
-        else:
-            v = engine[k] = values[k]  # unknown keys are reported by settings.check
-            d = _settings.FIELDS.get(k)
-            # settings.check would store 33.7 as 33: refused, so what is echoed is what is
-            # stored (33.0 is whole, stored as 33); NaN and the range are settings.check's
-            if d and type(d[0]) is int and type(v) is float and d[1] <= v <= d[2] \
-                    and v != int(v):
-                errors.append("%s: must be a whole number (%s), got %s" % (k, d[3], v))
-    ec, ee = _settings.check(engine)
-    clean.update(ec)
-    for k in APP_FIELDS:
-        if k not in clean:
-            clean[k] = APP_FIELDS[k][0]
-    errors.extend(ee)
-    errors.sort()  # dict order differs between runtimes; keep messages reproducible
-    return clean, errors
-
-
-def defaults():
-    return validate({})[0]
-
-
-def _config_text(clean):
-    # Only the changed settings are stored, so a firmware update's new defaults take effect.
-    base = defaults()
-    keys = sorted([k for k in clean if clean[k] != base[k]])
-    return "{" + ", ".join(["%s: %s" % (json.dumps(k), json.dumps(clean[k])) for k in keys]) + "}\n"
-
-
-def _crc_table():
-    t = array("H", [0] * 256)
-    for i in range(256):
-        c = i << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-        t[i] = c & 0xFFFF
-    return t
-
-
-_CRC = _crc_table()
-
-
-def crc16(data, crc=0xFFFF):
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of a bytes-like object."""
-    t = _CRC
-    for b in data:
-        crc = ((crc << 8) & 0xFF00) ^ t[((crc >> 8) ^ b) & 0xFF]
-    return crc
-
-
-def record(text):
-    """A log record: the text (newlines would break framing, so they become spaces), '*', the
-    CRC-16 of the text's UTF-8 bytes as 4 hex digits, newline."""
-    if "\n" in text or "\r" in text:
-        text = text.replace("\r", " ").replace("\n", " ")
-    data = text.encode()
-    return data + ("*%04x\n" % crc16(data)).encode()
-
-
-def check_record(line):
-    """The text of one record line (bytes, without the newline), or None if it fails its check."""
-    i = line.rfind(b"*")
-    if i < 0 or len(line) - i != 5:
-        return None
-    try:
-        want = int(str(line[i + 1:], "ascii"), 16)
-        if crc16(line[:i]) != want:
-            return None
-        return str(line[:i], "utf-8")
-    except ValueError:  # not hex, or not UTF-8 (UnicodeError is a ValueError)
-        return None
-
-
-def fold(digest, crc):
-    """A session's transfer check: the CRC-16 of each record's text (as record() stores it),
-    folded in order into one CRC-16. The board sends it after `sessions get`; the host folds
-    the texts it received the same way, so a record lost, altered or reordered on the link
-    shows as a mismatch without the board computing a second CRC over the data."""
-    return crc16(bytes((crc >> 8, crc & 0xFF)), digest)
-
-
-def _oserr(e):
-    return "OSError %s" % (e.args[0] if e.args else e)
-
-
-class SessionReader:
-    """Iterates the valid records of one session log as text.
-
-    A record that fails its check is skipped and counted in `bad`, and reading goes on. A bad or
-    unterminated last record is what a power cut or a full flash leaves: it is dropped and counted
-    in `torn` only. `error` is set if reading itself failed."""
-
-    def __init__(self, f):
-        self._f = f
-        self._buf = b""
-        self._skip = False      # inside an overlong line, dropping up to its newline
-        self._last_bad = False
-        self.records = 0
-        self.bad = 0
-        self.torn = 0
-        self.error = None
-        self.digest = 0xFFFF    # the records' own CRCs folded in order: see fold()
-
-    def __iter__(self):
-        return self
-
-    def close(self):
-        if self._f is not None:
-            try:
-                self._f.close()
-            except OSError:
-                pass
-            self._f = None
-
-    def _bad(self):
-        self.bad += 1
-        self._last_bad = True
-
-    def _good(self, line, text):
-        self._last_bad = False
-        self.records += 1
-        self.digest = fold(self.digest, int(str(line[-4:], "ascii"), 16))
-        return text
-
-    def _line(self, line):
-        text = check_record(line)
-        if text is None:
-            self._bad()
-            return None
-        return self._good(line, text)
-
-    def __next__(self):
-        while True:
-            i = self._buf.find(b"\n")
-            if i >= 0:
-                line = self._buf[:i]
-                self._buf = self._buf[i + 1:]
-                if self._skip:
-                    self._skip = False
-                    continue
-                text = self._line(line)
-                if text is not None:
-                    return text
-                continue
-            if len(self._buf) > _MAX_RECORD:
-                if not self._skip:
-                    self._bad()
-                self._skip = True
-                self._buf = b""
-            data = b""
-            if self._f is not None:
-                try:
-                    data = self._f.read(_CHUNK)
-                except OSError as e:
-                    self.error = _oserr(e)
-            if data:
-                self._buf += data
-                continue
-            return self._end()
-
-    def _end(self):
-        self.close()
-        tail = self._buf
-        self._buf = b""
-        if tail and not self._skip:
-            # a complete record that only lost its newline is still good data
-            text = check_record(tail)
-            if text is not None:
-                return self._good(tail, text)
-            self.torn += 1
-        elif self._skip or self._last_bad:
-            self.bad -= 1
-            self.torn += 1
-        self._skip = False
-        self._last_bad = False
-        raise StopIteration
 
 
 class Store:
@@ -346,7 +115,7 @@ class Store:
         try:
             f = self._open(path, mode)
         except OSError as e:
-            return _oserr(e)
+            return oserr(e)
         err = None
         try:
             for d in chunks:
@@ -355,12 +124,12 @@ class Store:
                     err = "short write (%d of %d bytes)" % (n, len(d))
                     break
         except OSError as e:
-            err = _oserr(e)
+            err = oserr(e)
         try:
             f.close()  # littlefs commits here, so ENOSPC may only show now
         except OSError as e:
             if err is None:
-                err = _oserr(e)
+                err = oserr(e)
         return err
 
     def _load_json(self, path):
@@ -387,7 +156,7 @@ class Store:
             self.os.rename(tmp, path)
         except OSError as e:  # littlefs can run out of space for the rename's metadata too
             self._remove(tmp)
-            return _oserr(e)
+            return oserr(e)
         return None
 
     def _load_with_bak(self, base, what):
@@ -428,7 +197,7 @@ class Store:
         clean, errors = validate(values)
         if errors:
             return errors
-        err = self._replace(self._p("config"), _config_text(clean), True)
+        err = self._replace(self._p("config"), config_text(clean), True)
         if err:
             msg = "config not saved: %s" % err
             self.warn(msg)
@@ -447,16 +216,16 @@ class Store:
             return dict(cfg)
         if key not in cfg:
             raise ValueError("unknown setting %s; settings are: %s"
-                             % (_show(key), ", ".join(sorted(cfg))))
+                             % (show(key), ", ".join(sorted(cfg))))
         return cfg[key]
 
     def config_set(self, key, value):
         """Change one setting and save. Returns [] when saved, else the error lines."""
         cfg = self._loaded()
         if key == "board":
-            return [_READ_ONLY]
+            return [READ_ONLY]
         if key not in cfg:
-            return ["%s: unknown setting; settings are: %s" % (_show(key), ", ".join(sorted(cfg)))]
+            return ["%s: unknown setting; settings are: %s" % (show(key), ", ".join(sorted(cfg)))]
         new = dict(cfg)
         new[key] = value
         return self.save_config(new)
@@ -468,9 +237,9 @@ class Store:
         if unknown). Returns [] when saved, else the error lines."""
         errors = []
         if not is_name(user, APP_FIELDS["user"][3]):
-            errors.append("user: must be 1 to 16 characters of a-z 0-9 - _, got %s" % _show(user))
+            errors.append("user: must be 1 to 16 characters of a-z 0-9 - _, got %s" % show(user))
         if not _whole_in(mvc_cp, 1, CP_LIMIT) or not (t is None or _cal_t(t)):
-            errors.append("calibration out of range: mvc_cp %s, t %s" % (_show(mvc_cp), _show(t)))
+            errors.append("calibration out of range: mvc_cp %s, t %s" % (show(mvc_cp), show(t)))
         if errors:
             return errors
         self._mkdir("cal")
@@ -515,7 +284,7 @@ class Store:
     def save_program(self, name, spec):
         """Store a (validated) program spec as programs/NAME.json. [] or the error lines."""
         if not is_name(name, 24):
-            return ["name: must be 1 to 24 characters of a-z 0-9 - _, got %s" % _show(name)]
+            return ["name: must be 1 to 24 characters of a-z 0-9 - _, got %s" % show(name)]
         self._mkdir("programs")
         err = self._replace(self._p("programs", name), json.dumps(spec) + "\n", False)
         if err:
@@ -635,7 +404,7 @@ class Store:
                 self.dropped += 1
                 return False
         rec = record(line)
-        if len(rec) > _MAX_RECORD:
+        if len(rec) > MAX_RECORD:
             self.dropped += 1
             self.warn("session %d: a %d-byte record was too long to log"
                        % (self.session, len(rec)))

@@ -7,8 +7,8 @@ step's values become one `trace` record, logged with the step's events at the ph
 that ends it, so the trace adds no flash write of its own. The values are int16 little-endian
 in hex (`"p": "..."`, 4 characters per value): the record is built from a few buffers of about
 1 KB (decimal numbers joined from a list of strings took 17 KB of heap for a 60 s step), and
-bytes.hex is built into every port we run on, where binascii is not (the WebAssembly VM). The part of a step after its last whole period is left out (under
-PERIOD_MS).
+bytes.hex is built into every port we run on (the WebAssembly VM's binascii is a slow Python
+module). The part of a step after its last whole period is left out (under PERIOD_MS).
 
 A step longer than _N periods (64 s) is thinned further: when the buffer is full, neighbouring
 values are averaged in pairs and the period doubles. Every step then fits one record of at most
@@ -16,10 +16,11 @@ _N values (about 1.1 KB, within the log's 2 KB record limit), and the buffer sta
 allocated once. Rests longer than a minute are where nothing is asked, so their coarser trace
 (2 s for a 5-minute step) loses nothing a person would look for.
 
-Flash: 4 bytes per value, so about 1 KB per minute of session (a 7.5-minute kegel about 7 KB,
-the 20-minute relax about 19 KB, beside its events). A 1.4 MB filesystem still
-holds the 200 newest sessions (Store.max_sessions) of typical length; when it fills, the
-oldest sessions go first (Store.rotate).
+Flash (measured, tests/test_trace.py): a kegel session's log is 29 KB, 11 KB of it the trace;
+the 20-minute relax 65 KB, 35 KB of it the trace (its 4-6 s breathing steps each carry a
+record's 80 bytes of framing). A 1.4 MB filesystem so holds about 45 kegel or 20 relax
+sessions; when it fills, the oldest go first (Store.rotate), so `pacer sessions sync` keeps
+the history on a computer.
 """
 from array import array
 
@@ -69,6 +70,6 @@ class Trace:
         n = self.n
         if n == 0 or self.step < 0:
             return None
-        # bytes() of an int16 array is its little-endian bytes on every supported chip
+        # an int16 array's memory is little-endian on every supported chip
         return ('{"t_ms": %d, "type": "trace", "step": %d, "dt_ms": %d, "p": "%s"}'
-                % (self.t0, self.step, self.period, bytes(self.v)[:2 * n].hex()))
+                % (self.t0, self.step, self.period, memoryview(self.v)[:n].hex()))

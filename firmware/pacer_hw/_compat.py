@@ -1,5 +1,6 @@
 """The few MicroPython built-ins the drivers need, with CPython fallbacks for host tests.
 const() is the engine's (pacer._compat): one fallback for the whole firmware."""
+import gc as _gc
 import time as _time
 
 from pacer._compat import const  # noqa: F401 - re-exported for the shell's modules
@@ -8,6 +9,7 @@ if hasattr(_time, "ticks_diff"):
     ticks_diff = _time.ticks_diff
     ticks_add = _time.ticks_add
     sleep_us = _time.sleep_us
+    collect = _gc.collect
 else:
     # Same wrap as MicroPython's 32-bit ports (ticks period 2**30), so host tests exercise the
     # wrap-around the board will see after 12.4 days of ticks_ms.
@@ -24,6 +26,11 @@ else:
         # Only bus recovery sleeps, and host tests drive virtual pins: waiting is pointless.
         pass
 
+    def _collect():
+        # CPython collects by itself; a full collection per phase would only slow the tests
+        pass
+
     ticks_diff = _ticks_diff
     ticks_add = _ticks_add
     sleep_us = _sleep_us
+    collect = _collect

@@ -1,6 +1,6 @@
 """pacer config: show, change, push and pull the board's settings (config.json on the board).
 
-Values are checked on the host with the board's own rules (pacer_app.storage.validate, which
+Values are checked on the host with the board's own rules (pacer_app.config.validate, which
 uses pacer.settings.check) before anything is sent.
 """
 import json
@@ -35,10 +35,10 @@ def add_arguments(p):
 
 def check(values):
     """Host-side validation with the board's rules; CliError listing every problem."""
-    from pacer_app import storage
+    from pacer_app import config as board_config
     if not isinstance(values, dict):
         raise CliError("settings must be a JSON object like {\"vibration_pct\": 40}")
-    _, errors = storage.validate(values)
+    _, errors = board_config.validate(values)
     if errors:
         raise CliError("settings rejected: " + "; ".join(errors))
 

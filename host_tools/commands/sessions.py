@@ -4,7 +4,7 @@ History is append-only on the computer: a file already there is never overwritte
 different session (session ids never repeat on a board, but two boards, or a board from before
 ids were kept, can both have a session 1). Such a session is saved beside it as
 session-NNNNN-2.jsonl. Every copy is checked twice: the board's digest of the records it sent
-(the CRCs of its log records folded in order, pacer_app.storage.fold) against the text that
+(the CRCs of its log records folded in order, pacer_app.record.fold) against the text that
 arrived, and the file written against what was meant to be written.
 """
 import hashlib
@@ -54,11 +54,11 @@ def valid_record(rec, first):
 
 
 def digest(texts):
-    """The board's transfer digest (pacer_app.storage.fold) of record texts as received."""
-    from pacer_app import storage
+    """The board's transfer digest (pacer_app.record.fold) of record texts as received."""
+    from pacer_app import record
     d = 0xFFFF
     for t in texts:
-        d = storage.fold(d, storage.crc16(t.encode()))
+        d = record.fold(d, record.crc16(t.encode()))
     return d
 
 

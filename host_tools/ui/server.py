@@ -360,12 +360,12 @@ class Server:
 
     async def _config(self, request):
         from pacer import settings
-        from pacer_app import storage
+        from pacer_app import config
         fields = []
         for k, (default, lo, hi, what) in settings.FIELDS.items():
             fields.append({"key": k, "default": default, "min": lo, "max": hi, "help": what,
                            "kind": "bool" if lo is None else "number"})
-        for k, (default, kind, lo, hi, what) in storage.APP_FIELDS.items():
+        for k, (default, kind, lo, hi, what) in config.APP_FIELDS.items():
             fields.append({"key": k, "default": default, "min": lo if kind == "int" else None,
                            "max": hi if kind == "int" else None, "help": what, "kind": kind})
         try:
