@@ -1,5 +1,7 @@
 """Screenshots of `pacer ui` for the README: the live view during a kegel and a reverse-kegel
 session and the progress page, on a virtual board with a simulated person, in headless Chromium.
+The progress page has a month of simulated sessions (tests/report_month.py) besides the three
+sessions done live.
 
     .venv/bin/python tools/ui_screenshots.py [--out docs/img] [--rate 10]
 
@@ -15,6 +17,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+import report_month  # noqa: E402
 from ui_browser import UiProcess, browser, chromium_missing, close_browser  # noqa: E402
 
 
@@ -38,7 +41,9 @@ def main():
         sys.exit("ui_screenshots: " + why)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    ui = UiProcess(Path(tempfile.mkdtemp(prefix="pacer-ui-shots-")), rate=args.rate)
+    work = Path(tempfile.mkdtemp(prefix="pacer-ui-shots-"))
+    month = report_month.make_month(str(work / "sessions"))
+    ui = UiProcess(work, rate=args.rate)
     drv = browser(1280, 1000)
     try:
         ui.ready.wait(600)
@@ -66,7 +71,8 @@ def main():
         start(drv, "flicks")
         until(drv, "return !document.getElementById('summary').hidden")
         drv.execute_script("document.querySelector('.tab[data-tab=progress]').click()")
-        until(drv, "return document.querySelectorAll('#sessions-table tbody tr').length >= 3")
+        until(drv, "return document.querySelectorAll('#sessions-table tbody tr').length >= %d"
+              % (len(month) + 3))
         drv.execute_script("window.scrollTo(0, 0)")
         drv.save_screenshot(str(out / "ui-progress.png"))
         print("screenshots in %s" % out)
