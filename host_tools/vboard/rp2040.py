@@ -83,8 +83,10 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
           rate: float | None = None, power_cut_at: int | None = None,
           log: str | os.PathLike | None = None, wait: bool = True,
           ready_timeout: float = 60.0, seed: int = 0, persona: str | None = None,
-          record: str | os.PathLike | None = None) -> Chip:
-    """Power on an emulated Pico; returns once its USB serial is up unless wait=False."""
+          record: str | os.PathLike | None = None,
+          journal: str | os.PathLike | None = None) -> Chip:
+    """Power on an emulated Pico; returns once its USB serial is up unless wait=False.
+    journal: a file that gets every flash erase/program appended (flashjournal reads it)."""
     if board not in BOARDS:
         raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board pico)"
                           % board)
@@ -123,6 +125,7 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
         "seed": int(seed),
         "persona": persona,
         "record": str(Path(record).resolve()) if record is not None else None,
+        "journal": str(Path(journal).resolve()) if journal is not None else None,
     }
     chip = Chip(config, master, tmp_flash, str(log) if log is not None else None)
     try:
