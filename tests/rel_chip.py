@@ -454,21 +454,42 @@ def verify(base, ops, tl, final, cuts, chip_sample, work, jobs=2, seed=0, log=pr
             "chip_seconds": round(chip_s, 1)}
 
 
-def run(work=None, cuts=240, chip_sample=40, jobs=2, seed=0, log=print) -> dict:
-    """The whole `make reliability` section: base, record, >= cuts cuts, chip_sample on chip."""
+def run(work=None, rounds=4, cuts=250, chip_sample=150, jobs=2, seed=0, log=print) -> dict:
+    """The `make reliability` section: the base, then `rounds` recordings of the workload, each
+    on the flash the one before left (so littlefs is in a new state each time: other blocks,
+    compactions); every operation cut half way, random cuts up to `cuts` in all, all checked
+    host side and chip_sample of them on the chip."""
     work = Path(work or tempfile.mkdtemp(prefix="rel-chip-"))
     t0 = time.monotonic()
     base = base_flash(work, log=log)
-    ops, tl, final = record(base, work, log=log)
-    replay_ok = flashjournal.replay(base, ops) == final
-    log("replay of the whole journal %s the chip's flash"
-        % ("equals" if replay_ok else "DIFFERS FROM"))
-    out = verify(base, ops, tl, final, cut_points(ops, cuts, seed), chip_sample, work, jobs,
-                 seed, log)
-    out["replay_equals_chip_flash"] = replay_ok
-    if not replay_ok:
-        out["chip_power_cut_failures"] += 1
-        out["failures"].insert(0, {"op": 0, "where": "replay", "errors": ["replay differs"]})
-    out["timeline"] = tl.to_json()
+    out = {"chip_power_cuts": 0, "chip_power_cuts_on_chip": 0, "chip_flash_ops": 0,
+           "chip_power_cut_failures": 0, "failures": [], "replay_equals_chip_flash": True,
+           "host_seconds": 0.0, "chip_seconds": 0.0, "rounds": []}
+    per_cuts = -(-cuts // rounds)
+    per_chip = -(-chip_sample // rounds)
+    for r in range(rounds):
+        rw = work / ("round%d" % r)
+        rw.mkdir(parents=True, exist_ok=True)
+        ops, tl, final = record(base, rw, log=log)
+        same = flashjournal.replay(base, ops) == final
+        log("round %d: replay of the whole journal %s the chip's flash"
+            % (r, "equals" if same else "DIFFERS FROM"))
+        res = verify(base, ops, tl, final, cut_points(ops, per_cuts, seed + r), per_chip, rw,
+                     jobs, seed + r, log)
+        if not same:
+            out["replay_equals_chip_flash"] = False
+            res["chip_power_cut_failures"] += 1
+            res["failures"].insert(0, {"op": 0, "where": "replay", "errors": ["replay differs"]})
+        for k in ("chip_power_cuts", "chip_power_cuts_on_chip", "chip_flash_ops",
+                  "chip_power_cut_failures", "host_seconds", "chip_seconds"):
+            out[k] += res[k]
+        out["failures"] += [dict(f, round=r) for f in res["failures"]][:10]
+        out["rounds"].append({"ops": len(ops), "erases": sum(o.kind == "E" for o in ops),
+                              "cuts": res["chip_power_cuts"],
+                              "on_chip": res["chip_power_cuts_on_chip"],
+                              "failures": res["chip_power_cut_failures"],
+                              "timeline": tl.to_json()})
+        shutil.rmtree(rw / "rec", ignore_errors=True)
+        base = final
     out["seconds"] = round(time.monotonic() - t0)
     return out
