@@ -226,6 +226,14 @@ class Timeline:
                 inflight = dict(cur, **cfg)
         return [cur] + ([inflight] if inflight is not None else [])
 
+    def during(self, j):
+        """What operation j was part of: "config" (a save), "session" (its log) or "other"."""
+        if any(sent < j <= acked for sent, acked, _ in self.configs):
+            return "config"
+        if any(started < j <= done for started, done, _ in self.sessions):
+            return "session"
+        return "other"
+
     def finished_sessions(self, j):
         return [sid for (_s, done, sid) in self.sessions if done < j]
 
@@ -448,7 +456,11 @@ def verify(base, ops, tl, final, cuts, chip_sample, work, jobs=2, seed=0, log=pr
             if errs:
                 failures.append({"op": j, "done": done, "where": "chip", "errors": errs})
     chip_s = time.monotonic() - t
+    during = {"config": 0, "session": 0, "other": 0}
+    for j, _ in cuts:
+        during[tl.during(j)] += 1
     return {"chip_power_cuts": len(cuts), "chip_power_cuts_on_chip": len(sample),
+            "cuts_during": during,
             "chip_flash_ops": len(ops), "chip_power_cut_failures": len(failures),
             "failures": failures[:20], "host_seconds": round(host_s, 1),
             "chip_seconds": round(chip_s, 1)}
@@ -464,7 +476,8 @@ def run(work=None, rounds=4, cuts=250, chip_sample=150, jobs=2, seed=0, log=prin
     base = base_flash(work, log=log)
     out = {"chip_power_cuts": 0, "chip_power_cuts_on_chip": 0, "chip_flash_ops": 0,
            "chip_power_cut_failures": 0, "failures": [], "replay_equals_chip_flash": True,
-           "host_seconds": 0.0, "chip_seconds": 0.0, "rounds": []}
+           "host_seconds": 0.0, "chip_seconds": 0.0, "rounds": [],
+           "cuts_during": {"config": 0, "session": 0, "other": 0}}
     per_cuts = -(-cuts // rounds)
     per_chip = -(-chip_sample // rounds)
     for r in range(rounds):
@@ -483,6 +496,8 @@ def run(work=None, rounds=4, cuts=250, chip_sample=150, jobs=2, seed=0, log=prin
         for k in ("chip_power_cuts", "chip_power_cuts_on_chip", "chip_flash_ops",
                   "chip_power_cut_failures", "host_seconds", "chip_seconds"):
             out[k] += res[k]
+        for k, n in res["cuts_during"].items():
+            out["cuts_during"][k] += n
         out["failures"] += [dict(f, round=r) for f in res["failures"]][:10]
         out["rounds"].append({"ops": len(ops), "erases": sum(o.kind == "E" for o in ops),
                               "cuts": res["chip_power_cuts"],

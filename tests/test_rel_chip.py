@@ -116,3 +116,20 @@ def test_the_chip_reads_two_cut_flashes_as_the_host_does(rec, tmp_path):
                                   tmp_path / "h")
         assert errs == []
         assert C.check_chip(flash, view, tmp_path / ("chip%d" % j)) == []
+
+
+def test_the_timeline_allows_the_old_config_until_a_save_is_acknowledged():
+    """A cut inside op j: ops before j are done. Save 1 is ops 1-4, save 2 ops 5-8, the
+    session ops 9-12."""
+    tl = C.Timeline({"target_pct": 55})
+    tl.configs = [(0, 4, {"target_pct": 60}), (4, 8, {"vibration_pct": 75})]
+    tl.sessions = [(8, 12, 7)]
+    base, one, both = {"target_pct": 55}, {"target_pct": 60}, \
+        {"target_pct": 60, "vibration_pct": 75}
+    assert tl.allowed_configs(1) == [base, one]
+    assert tl.allowed_configs(4) == [base, one]     # its last op cut: not acknowledged yet
+    assert tl.allowed_configs(5) == [one, both]
+    assert tl.allowed_configs(9) == [both]
+    assert [tl.during(j) for j in (1, 4, 5, 8, 9, 12, 13)] == \
+        ["config", "config", "config", "config", "session", "session", "other"]
+    assert tl.finished_sessions(12) == [] and tl.finished_sessions(13) == [7]
