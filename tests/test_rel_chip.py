@@ -109,13 +109,17 @@ def test_the_chip_reads_two_cut_flashes_as_the_host_does(rec, tmp_path):
     """Inside the first erase and inside the last operation: the official image mounts
     the rebuilt littlefs (else its _boot.py formats it and the app is gone) and the app's
     config and sessions are what the host side read."""
+    from concurrent.futures import ThreadPoolExecutor
     ops = rec["ops"]
-    for j in ([o.kind for o in ops].index("E") + 1, len(ops)):
+
+    def one(j):   # two chips at once
         flash = flashjournal.replay(rec["base"], ops, cut=j)
         errs, view = C.check_host(flash, j, rec["tl"], rec["base_files"], rec["final_view"],
-                                  tmp_path / "h")
-        assert errs == []
-        assert C.check_chip(flash, view, tmp_path / ("chip%d" % j)) == []
+                                  tmp_path / ("h%d" % j))
+        return errs + C.check_chip(flash, view, tmp_path / ("chip%d" % j))
+
+    with ThreadPoolExecutor(2) as ex:
+        assert list(ex.map(one, ([o.kind for o in ops].index("E") + 1, len(ops)))) == [[], []]
 
 
 def test_the_timeline_allows_the_old_config_until_a_save_is_acknowledged():
@@ -133,3 +137,26 @@ def test_the_timeline_allows_the_old_config_until_a_save_is_acknowledged():
     assert [tl.during(j) for j in (1, 4, 5, 8, 9, 12, 13)] == \
         ["config", "config", "config", "config", "session", "session", "other"]
     assert tl.finished_sessions(12) == [] and tl.finished_sessions(13) == [7]
+
+
+def test_make_reliability_needs_200_chip_cuts_without_a_failure():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("reliability", C.ROOT / "tools" /
+                                                  "reliability.py")
+    rel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rel)
+    others = [{"fault_cases": 25, "fault_cases_passed": 25},
+              {"fuzz": {"protocol": {"inputs": 10000, "crashes": 0}}},
+              {"power": {"power-0": {"power_cuts": 522, "sessions_lost": 0, "config_lost": 0,
+                                     "failures": []}}}]
+
+    def met(**chip):
+        good = {"chip_power_cuts": 252, "chip_power_cut_failures": 0,
+                "replay_equals_chip_flash": True}
+        return rel.merge(others + [{"chip_power": dict(good, **chip)}])["targets_met"]
+
+    assert met()
+    assert not met(chip_power_cuts=199)
+    assert not met(chip_power_cut_failures=1)
+    assert not met(replay_equals_chip_flash=False)
+    assert not rel.merge(others)["targets_met"]   # the section did not run

@@ -12,7 +12,8 @@ program is rp2040/chip.mjs, which says what is emulated). The flash is DIR/flash
 Pico's 2 MB: on each power-on the image is copied over its start (like dropping a UF2 on the
 drive) and the rest (the littlefs filesystem) is kept; a .uf2 image is unpacked the way the
 boot ROM's drive writes it. An injected power cut (power_cut_at=N) ends the process inside the
-Nth flash erase/program operation.
+Nth flash erase/program operation. journal=PATH appends every such operation to a file, from
+which flashjournal.replay rebuilds the flash at any point, inside any operation.
 
 The default image and the boot ROM are committed fixtures (tests/fixtures/rp2040/, see its
 README): the unmodified MicroPython v1.28.0 RPI_PICO build of tools/rp2image.py, so no ARM
