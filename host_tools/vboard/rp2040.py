@@ -12,7 +12,8 @@ program is rp2040/chip.mjs, which says what is emulated). The flash is DIR/flash
 Pico's 2 MB: on each power-on the image is copied over its start (like dropping a UF2 on the
 drive) and the rest (the littlefs filesystem) is kept; a .uf2 image is unpacked the way the
 boot ROM's drive writes it. An injected power cut (power_cut_at=N) ends the process inside the
-Nth flash erase/program operation.
+Nth flash erase/program operation. journal=PATH appends every such operation to a file, from
+which flashjournal.replay rebuilds the flash at any point, inside any operation.
 
 The default image and the boot ROM are committed fixtures (tests/fixtures/rp2040/, see its
 README): the unmodified MicroPython v1.28.0 RPI_PICO build of tools/rp2image.py, so no ARM
@@ -83,8 +84,10 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
           rate: float | None = None, power_cut_at: int | None = None,
           log: str | os.PathLike | None = None, wait: bool = True,
           ready_timeout: float = 60.0, seed: int = 0, persona: str | None = None,
-          record: str | os.PathLike | None = None) -> Chip:
-    """Power on an emulated Pico; returns once its USB serial is up unless wait=False."""
+          record: str | os.PathLike | None = None,
+          journal: str | os.PathLike | None = None) -> Chip:
+    """Power on an emulated Pico; returns once its USB serial is up unless wait=False.
+    journal: a file that gets every flash erase/program appended (flashjournal reads it)."""
     if board not in BOARDS:
         raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board pico)"
                           % board)
@@ -123,6 +126,7 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
         "seed": int(seed),
         "persona": persona,
         "record": str(Path(record).resolve()) if record is not None else None,
+        "journal": str(Path(journal).resolve()) if journal is not None else None,
     }
     chip = Chip(config, master, tmp_flash, str(log) if log is not None else None)
     try:
