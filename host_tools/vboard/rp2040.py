@@ -14,6 +14,9 @@ drive) and the rest (the littlefs filesystem) is kept; a .uf2 image is unpacked 
 boot ROM's drive writes it. An injected power cut (power_cut_at=N) ends the process inside the
 Nth flash erase/program operation.
 
+--board pico_w wires the World as the pico_w profile (MPRLS sensors on I2C0 and I2C1) around
+the same Pico image: the W's wiring, not its radio.
+
 The default image and the boot ROM are committed fixtures (tests/fixtures/rp2040/, see its
 README): the unmodified MicroPython v1.28.0 RPI_PICO build of tools/rp2image.py, so no ARM
 toolchain is needed to run it.
@@ -44,7 +47,7 @@ BOOTROM = FIXTURES / "bootrom-b1.bin"
 EMULATOR = ROOT / "node_modules" / "rp2040js" / "package.json"
 FLASH_BYTES = 2 * 1024 * 1024  # the Pico's W25Q16JV
 XIP_BASE = 0x10000000
-BOARDS = ("pico",)
+BOARDS = ("pico", "pico_w")  # RP2040 profiles; pico_w: its wiring, not its radio
 
 
 def uf2_to_flash(data: bytes) -> bytes:
@@ -86,8 +89,8 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
           record: str | os.PathLike | None = None) -> Chip:
     """Power on an emulated Pico; returns once its USB serial is up unless wait=False."""
     if board not in BOARDS:
-        raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board pico)"
-                          % board)
+        raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board %s)"
+                          % (board, " or ".join(BOARDS)))
     if not EMULATOR.is_file():
         raise VBoardError("rp2040js is missing (%s): run `make setup`" % EMULATOR.parent)
     img = Path(image) if image is not None else IMAGE

@@ -15,6 +15,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
+import { Wires } from "./wires.mjs";
+
 const FUNC_PWM = 4;
 const FUNC_SIO = 5;
 const ADC_PIN0 = 26;
@@ -109,10 +111,13 @@ export class World {
       chip.adc.completeADCRead(code, false);
     };
     this.levels = new Array(chip.gpio.length).fill(-1);
+    this.wires = new Wires(chip, this.py);
     // A pull takes effect when the firmware sets it (the pad write), not a slice later.
     for (const pin of chip.gpio) {
-      pin.addListener(() => this.drive(pin));
-      this.drive(pin);
+      pin.addListener(() => {
+        if (!this.wires.changed(pin)) this.drive(pin);
+      });
+      if (!this.wires.changed(pin)) this.drive(pin);
     }
     for (const o of this.watched) {
       o.duty = -1;
@@ -167,6 +172,7 @@ export class World {
       }
     }
     if (this.button !== null && this.button !== undefined) this.drive(chip.gpio[this.button]);
+    this.wires.update();
     if (Date.now() - this.recorder.last > 1000) this.recorder.flush();
   }
 }
