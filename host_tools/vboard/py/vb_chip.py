@@ -8,7 +8,7 @@ build(cfg_json) once per power-on; then adc_code(pin) for every ADC conversion (
 code, with the same 2-LSB noise as the vdev ADC), output(channel, value) when the firmware
 changes a PWM duty or an output pin, input_level(pin) for a driven input (None: undriven).
 
-I2C: the chip clocks transactions byte by byte (world.mjs); they reach the same vdev devices
+I2C: the chip clocks transactions byte by byte (rp2040/wires.mjs); they reach the same vdev devices
 the wasm board's machine.I2C calls. i2c_buses() names the World's buses, then per transaction
 i2c_start(bus, addr) is the address phase (1 = ACK: a device that is present, after the bus
 faults VBus.device checks; 0 = NACK), i2c_write(bus, addr, hex) the bytes of a write at its
@@ -23,8 +23,8 @@ import json
 import analog
 import neopixel
 import vb_wiring
+from bus import EIO
 
-_EIO = 5
 _w = None
 _rng = {}
 _buses = []
@@ -64,7 +64,7 @@ def i2c_buses():
 
 def i2c_start(bus, addr):
     try:
-        _buses[bus].device(addr, _EIO)
+        _buses[bus].device(addr, EIO)
     except OSError:
         return 0
     return 1

@@ -31,6 +31,7 @@ const READ_AHEAD = 32;
 const MAX_HIGH_NS = 2000;
 const ONE_NS = 600;
 const RESET_NS = 50000;
+const MAX_BYTES = 3 * 1024; // a longer run of short pulses without a latch is not a strip
 const R_TX_EMPTY = 1 << 4;
 
 function hex(bytes) {
@@ -261,6 +262,7 @@ class PixelLine {
     }
     this.cur = (this.cur << 1) | (width > ONE_NS ? 1 : 0);
     if (++this.bits === 8) {
+      if (this.bytes.length >= MAX_BYTES) this.bytes = [];
       this.bytes.push(this.cur);
       this.cur = 0;
       this.bits = 0;
