@@ -15,7 +15,8 @@ boot ROM's drive writes it. An injected power cut (power_cut_at=N) ends the proc
 Nth flash erase/program operation.
 
 --board pico_w wires the World as the pico_w profile (MPRLS sensors on I2C0 and I2C1) around
-the same Pico image: the W's wiring, not its radio.
+the same Pico image: the W's wiring, not its radio (`pacer flash --board pico_w` refuses a
+board that reports a Pico; mpremote runs the firmware there, see docs/vboard.md).
 
 The default image and the boot ROM are committed fixtures (tests/fixtures/rp2040/, see its
 README): the unmodified MicroPython v1.28.0 RPI_PICO build of tools/rp2image.py, so no ARM
