@@ -23,7 +23,8 @@
 //   config.realtime keeps the virtual clock from running ahead of the wall clock; config.rate
 //   (accelerated) caps it at that many times real time. The emulator itself runs at about 0.4x
 //   real time while the core is busy.
-// - The world (world.mjs): ADC channels, pulls, PWM and pin outputs, the button.
+// - The world (world.mjs): ADC channels, pulls, PWM and pin outputs, the button, the I2C
+//   devices and WS2812 pixels (wires.mjs).
 // stdout carries status lines for the launcher: "READY" once USB is up, "POWERCUT <n>",
 // "REBOOT <reason>". Diagnostics go to stderr.
 import fs from "node:fs";
