@@ -35,24 +35,33 @@ class CoughGuard:
     def update(self, t, p, abd, has_abd):
         """Returns True while t is inside a cough window."""
         i = self.i
-        self.t[i] = t
-        self.p[i] = p
-        self.q[i] = abd
+        ta = self.t  # the rings as locals: this loop runs every tick
+        pa = self.p
+        qa = self.q
+        ta[i] = t
+        pa[i] = p
+        qa[i] = abd
         self.i = (i + 1) % _N
-        if self.count < _N:
-            self.count += 1
-        # lowest value within the window, for both channels
+        n = self.count
+        if n < _N:
+            n += 1
+            self.count = n
+        # lowest value within the window, for both channels (the abdominal one only counts
+        # when present)
         lo = p
         qlo = abd
         k = i
-        for _ in range(self.count - 1):
+        for _ in range(n - 1):
             k = (k - 1) % _N
-            if t - self.t[k] > _WINDOW_MS:
+            if t - ta[k] > _WINDOW_MS:
                 break
-            if self.p[k] < lo:
-                lo = self.p[k]
-            if self.q[k] < qlo:
-                qlo = self.q[k]
+            v = pa[k]
+            if v < lo:
+                lo = v
+            if has_abd:
+                v = qa[k]
+                if v < qlo:
+                    qlo = v
         rise = p - lo
         if has_abd and abd - qlo > rise:
             rise = abd - qlo

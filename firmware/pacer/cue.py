@@ -109,6 +109,7 @@ class Cue:
         self.rgb = 0
         self.motor = 0
         self.level = 0
+        self._colour = -1  # the colour led/rgb were computed for; -1: recompute
         self.pat = 0
         self.pat_t0 = 0
         self.next_pat = 0
@@ -167,8 +168,11 @@ class Cue:
         return 0
 
     def _out(self, level, colour):
+        if level == self.level and colour == self._colour:
+            return  # led and rgb are already these (most ticks of a step)
         s = self.s
         self.level = level
+        self._colour = colour
         if s.haptic_only:
             self.led = 0
             self.rgb = 0
@@ -224,6 +228,7 @@ class Cue:
     def off(self):
         self.led = 0
         self.rgb = 0
+        self._colour = -1
         self.motor = 0
         self.pat = PAT_NONE
         self.next_pat = PAT_NONE

@@ -123,15 +123,19 @@ class Board:
                     pass
 
     def show(self, t, led, rgb, motor):
-        """Copy one tick's cue levels to the outputs; the motor's own cut-off has the last word."""
-        self.motor.set(motor)
-        self.motor.update(t)
-        if self.led is not None:
-            self.led.duty(led)
-        if self.pixel is not None:
-            self.pixel.set(rgb)
-        if self.buzzer is not None:
-            self.buzzer.update(t)
+        """Copy one tick's cue levels to the outputs; the motor's own cut-off has the last word.
+        Called every tick: a part whose level did not change is not called at all (a call costs
+        more on the chip than the comparison)."""
+        self.motor.follow(motor, t)
+        d = self.led
+        if d is not None and led != d.duty_now:
+            d.duty(led)
+        d = self.pixel
+        if d is not None and rgb != d.rgb:
+            d.set(rgb)
+        d = self.buzzer
+        if d is not None and d.timed:
+            d.update(t)
 
     def sample(self, t):
         """Read the sensors without allocating: returns the fault code and leaves the readings in

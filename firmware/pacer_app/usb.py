@@ -88,6 +88,8 @@ class Usb:
 
     def flush(self):
         """Send queued text while the port has room; never waits. Returns bytes still queued."""
+        if self._head == self._tail:
+            return 0  # nothing queued (flush resets both to 0 whenever it empties the queue)
         chunks = 0
         while self._head < self._tail and chunks < _CHUNKS_PER_TICK and _any(self._pout):
             k = self._tail - self._head
