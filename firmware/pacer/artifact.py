@@ -18,9 +18,11 @@ _MAX_MS = const(1500)
 class CoughGuard:
     def __init__(self, rise_cp):
         self.rise_cp = rise_cp
-        self.t = array("i", [0] * _N)
-        self.p = array("i", [0] * _N)
-        self.q = array("i", [0] * _N)
+        # rings of _N samples, each written twice (at i and i + _N), so the samples before i
+        # are the straight run i + _N - 1, i + _N - 2, ...: no wrap to compute in the scan
+        self.t = array("i", [0] * (2 * _N))
+        self.p = array("i", [0] * (2 * _N))
+        self.q = array("i", [0] * (2 * _N))
         self.reset()
 
     def reset(self):
@@ -38,21 +40,23 @@ class CoughGuard:
         ta = self.t  # the rings as locals: this loop runs every tick
         pa = self.p
         qa = self.q
+        j = i + _N
         ta[i] = t
+        ta[j] = t
         pa[i] = p
+        pa[j] = p
         qa[i] = abd
+        qa[j] = abd
         self.i = (i + 1) % _N
         n = self.count
         if n < _N:
             n += 1
             self.count = n
         # lowest value within the window, for both channels (the abdominal one only counts
-        # when present)
+        # when present), newest first
         lo = p
         qlo = abd
-        k = i
-        for _ in range(n - 1):
-            k = (k - 1) % _N
+        for k in range(j - 1, j - n, -1):
             if t - ta[k] > _WINDOW_MS:
                 break
             v = pa[k]

@@ -327,7 +327,40 @@ class Engine:
             self._fault_event(t, ev.FAULT_LEAK, 1)
         if has_abd and not self.abd_ref_set:
             self.abd_ref = abd
-        self._score(pt, dt, p, abd, has_abd, cough, faulted)
+        # scoring sees the signal _DELAY samples late (written here, not in a method of its
+        # own: every call costs a heap frame on the chip)
+        dl = self.dl
+        k = self.dl_i
+        self.dl_i = (k + 1) % _DELAY
+        k *= 3
+        old_t = dl[k]
+        old_p = dl[k + 1]
+        old_a = dl[k + 2]
+        dl[k] = pt
+        dl[k + 1] = p
+        dl[k + 2] = abd
+        k = self.cough_seen
+        if cough:
+            k = _DELAY + 1
+            self.cough_seen = k
+        elif k:
+            k -= 1
+            self.cough_seen = k
+        if self.dl_n < _DELAY:
+            self.dl_n += 1
+        else:
+            masked = k > 0
+            if sc.stage != STAGE_IDLE:  # an idle scorer takes nothing
+                sc.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, bl.value)
+            k = self.drops
+            if k.stage != DROP_IDLE:
+                if k.update(old_t, dt, old_p, old_a, masked, faulted):
+                    if cue.pat == PAT_NONE:
+                        cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
+            if br.on:
+                br.update(old_t - br.t0, old_p, old_a, masked or faulted)
+            if self.st_mvc and not masked and old_p > self.mvc_peak:
+                self.mvc_peak = old_p
         contraction = self.st_contraction
         target = self.target
         reached = p >= target and contraction and clean
@@ -366,43 +399,7 @@ class Engine:
         if faulted:
             cue.fault(t)
         else:
-            cue.running(t, self.st_breath, muscle, pos, self.st_dur, reached, w.tension_active)
-
-    def _score(self, pt, dt, p, abd, has_abd, cough, faulted):
-        dl = self.dl
-        j = self.dl_i
-        k = j * 3
-        old_t = dl[k]
-        old_p = dl[k + 1]
-        old_a = dl[k + 2]
-        dl[k] = pt
-        dl[k + 1] = p
-        dl[k + 2] = abd
-        self.dl_i = (j + 1) % _DELAY
-        seen = self.cough_seen
-        if cough:
-            seen = _DELAY + 1
-            self.cough_seen = seen
-        elif seen:
-            seen -= 1
-            self.cough_seen = seen
-        if self.dl_n < _DELAY:
-            self.dl_n += 1
-            return
-        masked = seen > 0
-        sc = self.scorer
-        if sc.stage != STAGE_IDLE:  # an idle scorer takes nothing
-            sc.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, self.base.value)
-        dr = self.drops
-        if dr.stage != DROP_IDLE:
-            if dr.update(old_t, dt, old_p, old_a, masked, faulted):
-                if self.cue.pat == PAT_NONE:
-                    self.cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
-        br = self.breath
-        if br.on:
-            br.update(old_t - br.t0, old_p, old_a, masked or faulted)
-        if self.st_mvc and not masked and old_p > self.mvc_peak:
-            self.mvc_peak = old_p
+            cue.running(t, pos, reached, w.tension_active)
 
     # ---- steps ---------------------------------------------------------------------------
     def _enter(self, i):
@@ -427,7 +424,6 @@ class Engine:
         self.step = i
         # what the step fixes, read by every tick of it
         self.st_muscle = m
-        self.st_breath = tl.breath[i]
         self.st_start = ps
         self.st_dur = tl.dur_ms[i]
         self.st_contraction = is_contraction(m)
@@ -444,7 +440,7 @@ class Engine:
         b[off + 6] = tl.dur_ms[i]
         pm = tl.muscle[prev] if prev >= 0 else M_REST
         pb = tl.breath[prev] if prev >= 0 else 0
-        self.cue.step(t, tl.breath[i], m, pm, pb)
+        self.cue.step(t, tl.breath[i], m, pm, pb, tl.dur_ms[i])
         has_rest = self.rest.ready()
         if is_rep(m):
             self.target = self._target()

@@ -142,13 +142,16 @@ class Board:
         self.cp and self.abd (abdominal cp, or None when absent or faulty)."""
         s = self.sensor
         code = s.update(t)
-        if code == fault.BUS_ERROR and self._i2c_cache:
+        # fault.OK is 0: `not code` spares the module look-up on every tick
+        if code and code == fault.BUS_ERROR and self._i2c_cache:
             self._recover_i2c(t)
-        if self.supply is not None and self.supply.low(t) and code == fault.OK:
+        sup = self.supply
+        if sup is not None and sup.low(t) and not code:
             code = fault.NOT_READY  # supply sag / low battery: readings are not trustworthy
         abd = None
-        if self.abdominal is not None and self.abdominal.update(t) == fault.OK:
-            abd = self.abdominal.cp
+        a = self.abdominal
+        if a is not None and not a.update(t):
+            abd = a.cp
         self.cp = s.cp
         self.abd = abd
         return code
