@@ -52,20 +52,28 @@ class CoughGuard:
         if n < _N:
             n += 1
             self.count = n
-        # lowest value within the window, for both channels (the abdominal one only counts
-        # when present), newest first
+        # lowest value within the window (the abdominal channel's too when present), newest
+        # first; one loop per case, so the scan tests nothing it does not need
         lo = p
         qlo = abd
-        for k in range(j - 1, j - n, -1):
-            if t - ta[k] > _WINDOW_MS:
-                break
-            v = pa[k]
-            if v < lo:
-                lo = v
-            if has_abd:
+        t0 = t - _WINDOW_MS  # older samples are outside the window
+        if has_abd:
+            for k in range(j - 1, j - n, -1):
+                if ta[k] < t0:
+                    break
+                v = pa[k]
+                if v < lo:
+                    lo = v
                 v = qa[k]
                 if v < qlo:
                     qlo = v
+        else:
+            for k in range(j - 1, j - n, -1):
+                if ta[k] < t0:
+                    break
+                v = pa[k]
+                if v < lo:
+                    lo = v
         rise = p - lo
         if has_abd and abd - qlo > rise:
             rise = abd - qlo

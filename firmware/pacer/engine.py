@@ -308,13 +308,13 @@ class Engine:
         # The baseline and the rest tone follow the pressure itself: the same signal for both,
         # so the warm-up the baseline followed is the warm-up in the tone's first minute
         br = self.breath
-        k = br.k1000() if has_abd else -1
+        k = br.k1000 if has_abd else -1
         if k >= 0:
             calm = p - (abd - self.abd_ref) * k // 1000
             line = 0
         else:
             calm = p
-            line = br.allowance()
+            line = br.allowance
         z = bl.update(t, p, rest, band)
         if z == 1:
             self.target = self._target()
@@ -460,8 +460,8 @@ class Engine:
                 flags |= ev.F_UNSETTLED
             rp = self.rest.pelvic() if has_rest else self.base.value
             ra = self.rest.abdominal() if has_rest else self.abd
-            dr.begin(ps, i, m, tl.breath[i], tl.dur_ms[i], rp, ra, flags, self.breath.k1000(),
-                     self.breath.allowance(), self.has_abd, self.abd_ref, self.base.warmed())
+            dr.begin(ps, i, m, tl.breath[i], tl.dur_ms[i], rp, ra, flags, self.breath.k1000,
+                     self.breath.allowance, self.has_abd, self.abd_ref, self.base.warmed())
         br = self.breath
         if br.pending and prev != self.br_step:
             # the breath out after a learnt inhale has ended: the rest after it closes the breath

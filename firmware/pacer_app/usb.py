@@ -51,6 +51,10 @@ class Usb:
 
     def read(self):
         """Bytes now waiting, copied into self.buf; returns how many."""
+        for _ in self._pin.ipoll(0):
+            break  # input waits
+        else:
+            return 0  # nothing (most ticks): no further call
         n = 0
         one = self._one
         buf = self.buf
