@@ -171,17 +171,21 @@ class App:
         if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
             self.el += dt
             t = self.el
-            eng.sensor_fault(t, 0 if code == fault.OK else _engine_fault(code))
+            if code != fault.OK or eng.fault_kind:
+                eng.sensor_fault(t, 0 if code == fault.OK else _engine_fault(code))
             eng.tick(t, p, abd)
-            b.show(now, eng.led, eng.rgb, eng.motor)
+            c = eng.cue
+            m = c.motor
+            b.show(now, c.led, c.rgb, m)
             if eng.q.count:
                 self._events()
             self.trace.add(t, p)
-            if eng.state == DONE:
+            st = eng.state
+            if st == DONE:
                 self._finished()
-            cue = ((CUE_MOTOR if eng.motor else 0) | (CUE_REACHED if eng.reached else 0)
+            cue = ((CUE_MOTOR if m else 0) | (CUE_REACHED if eng.reached else 0)
                    | (CUE_TENSION if eng.watch.tension_active else 0)
-                   | (CUE_PAUSED if eng.state == PAUSED else 0)
+                   | (CUE_PAUSED if st == PAUSED else 0)
                    | (CUE_FAULT if code != fault.OK else 0))
             target = eng.target
             step = eng.step
