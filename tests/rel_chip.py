@@ -300,7 +300,7 @@ def _config_of(files):
 
 def _key(cfg):
     """What the workload changes, with the defaults filled in."""
-    from pacer_app.storage import defaults
+    from pacer_app.config import defaults
     v = dict(defaults())
     v.update(cfg)
     return (v["target_pct"], v["vibration_pct"])
