@@ -350,7 +350,7 @@ def case_13(tmp):
         assert bad not in text, bad
     for x in lines:
         json.loads(x)
-    from pacer_app.protocol import Telemetry
+    from pacer_app.telemetry import Telemetry
     tel = Telemetry()
     for p in (0, -100000, 100000, 2 ** 31, -2 ** 31):
         fr = bytes(tel.frame(1, 10, p, 0, 0, 0, p))

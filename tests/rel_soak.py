@@ -23,7 +23,7 @@ import mpvm_host
 from pacer import builtin, eventfmt
 from pacer.engine import DONE, Engine
 from pacer.settings import Settings
-from pacer_app.protocol import Telemetry
+from pacer_app.telemetry import Telemetry
 
 HOURS = %(hours)s
 HOUR = 3600000

@@ -37,14 +37,13 @@ from pacer.program import is_letgo, is_relaxing
 from pacer.settings import FIELDS, Settings
 from pacer.summary import S_GRADE
 from pacer_app.clock import WallClock
-from pacer_app.protocol import (
+from pacer_app.protocol import PROTOCOL, Protocol
+from pacer_app.telemetry import (
     CUE_FAULT,
     CUE_MOTOR,
     CUE_PAUSED,
     CUE_REACHED,
     CUE_TENSION,
-    PROTOCOL,
-    Protocol,
     Telemetry,
 )
 from pacer_app.trace import Trace
