@@ -3,10 +3,8 @@
 Each session is the simulator's person doing a built-in program (host_tools.sim), replayed
 through the exercise engine (host_tools.replay, CPython), with the header the board writes and a
 wall-clock start time. The person improves over the month: stronger and faster squeezes, less
-tension left after a release. Some days are missed and some have one session, so the calendar
-shows gaps. Until the engine emits `drop` events (issue 11), a reverse-kegel session gets them
-here, one per drop step, measured from the same trace the engine saw (rest: the 2 s before the
-step; level: the mean of the step's second half), in the documented event format.
+tension left after a release, deeper drops. Some days are missed and some have one session, so
+the calendar shows gaps. Every event, drops included, is the engine's own.
 
     python tests/report_month.py DIR [DAYS]     # writes DIR/session-NNNNN.jsonl
 """
@@ -49,31 +47,6 @@ def person(day, days):
             "latency_ms": (300, 700)}
 
 
-def _drops(events, samples):
-    """`drop` events (issue 11 format) for the drop steps, from the replayed trace."""
-    out = []
-    phases = [e for e in events if e.get("type") == "phase"]
-    for i, p in enumerate(phases):
-        if p.get("muscle") != "drop":
-            continue
-        t0, dur = p["t_ms"], p["duration_ms"]
-        rest = [v for t, v, _a in samples if t0 - 2000 <= t < t0 and v is not None]
-        level = [v for t, v, _a in samples if t0 + dur // 2 <= t < t0 + dur and v is not None]
-        if not rest or not level:
-            continue
-        r, lv = sum(rest) / len(rest) / 100, sum(level) / len(level) / 100
-        drop = r - lv
-        flags = ["paradoxical"] if drop < -1.0 else []
-        nxt = phases[i + 1]["t_ms"] if i + 1 < len(phases) else t0 + dur
-        out.append({"t_ms": nxt, "type": "drop", "index": len(out) + 1, "kind": "drop",
-                    "step": p["step"], "rest_cmH2O": round(r, 2), "level_cmH2O": round(lv, 2),
-                    "drop_cmH2O": round(drop, 2), "relaxation_pct": round(100 * drop / r)
-                    if r > 0 else None, "drop_ms": None, "held_ms": dur // 2,
-                    "achieved": drop >= 1.0, "flags": flags, "abdominal_rise_cmH2O": None,
-                    "pattern": None})
-    return out
-
-
 def session(start, program, day, days, seed, rate_hz=25):
     """The lines of one pulled session file."""
     tl = builtin.load(program)
@@ -85,12 +58,6 @@ def session(start, program, day, days, seed, rate_hz=25):
         t = trace.read(path)
     lines = replay.run_cpython(tl, t)
     events = [json.loads(ln) for ln in lines]
-    if program == "reverse-kegel":
-        drops = _drops(events, t.samples)
-        summary = events.pop()
-        summary.update({"drops": len(drops), "drops_achieved": sum(d["achieved"] for d in drops),
-                        "paradoxical": sum("paradoxical" in d["flags"] for d in drops)})
-        events = sorted(events + drops, key=lambda e: e["t_ms"]) + [summary]
     header = {"program": program, "user": "default", "board": "pico", "mvc_cp": 0,
               "version": "sim", "started": int(start.timestamp())}
     return [json.dumps(header)] + [json.dumps(e) for e in events]

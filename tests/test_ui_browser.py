@@ -184,6 +184,18 @@ def test_progress_from_the_saved_sessions(page, ui):
     progs = js(page, "return [...document.querySelectorAll('#sessions-table tbody tr')]"
                      ".map(r => r.children[1].textContent)")
     assert sorted(progs) == ["kegel", "reverse-kegel", "ui-kegel"]
+    # trends one program at a time: reverse-kegel has drops and no squeezes
+    opts = js(page, "return [...document.querySelectorAll('#progress-program option')]"
+                    ".map(o => o.value)")
+    assert sorted(opts) == ["kegel", "reverse-kegel", "ui-kegel"]
+    js(page, "const s = document.getElementById('progress-program'); s.value = 'reverse-kegel';"
+             "s.dispatchEvent(new Event('change'))")
+    assert "no data" in js(page, "return document.getElementById('chart-strength').textContent")
+    assert js(page, "return document.querySelectorAll('#chart-drops canvas').length") == 1
+    js(page, "const s = document.getElementById('progress-program'); s.value = 'kegel';"
+             "s.dispatchEvent(new Event('change'))")
+    assert js(page, "return document.querySelectorAll('#chart-strength canvas').length") == 1
+    assert js(page, "return document.querySelectorAll('#chart-drops canvas').length") == 0
     assert js(page, "return document.querySelectorAll('#calendar div.l1, #calendar div.l2, "
                     "#calendar div.l3').length") >= 1
     href = js(page, "return document.getElementById('csv-link').href")

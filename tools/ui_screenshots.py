@@ -57,7 +57,8 @@ def main():
         drv.set_window_size(1280, 1000)
         until(drv, "return !document.getElementById('summary').hidden")
         start(drv, "reverse-kegel")
-        until(drv, "return window.pacerLive.xs.length > 1400 && "
+        # a few drops' verdicts, during a later drop
+        until(drv, "return document.querySelectorAll('#verdicts li').length >= 3 && "
                    "document.getElementById('phase').textContent === 'Drop: let go' && "
                    "document.getElementById('countdown').textContent === '2'")
         drv.save_screenshot(str(out / "ui-live-reverse-kegel.png"))

@@ -10,7 +10,6 @@ import io
 import os
 
 from host_tools.commands import report
-from host_tools.errors import CliError
 
 
 def _mean(xs):
@@ -39,17 +38,12 @@ def row(s: report.Session) -> dict:
 
 
 def load(folder: str) -> tuple[list[dict], list[str]]:
-    """(rows oldest first, one-line notes about files that could not be read)."""
-    notes = []
-    sessions = []
-    for p in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
-        try:
-            sessions.append(report.Session(p))
-        except CliError as e:
-            name = os.path.basename(p)
-            notes.append(str(e) if name in str(e) else "%s %s" % (name, e))
-    # oldest first by their own start time; undated ones last, by name
-    sessions.sort(key=lambda s: (s.start is None, s.start.timestamp() if s.start else 0, s.path))
+    """(rows oldest first, one-line notes about files left out). As `pacer report` reads them:
+    ordered by their own start time, a session pulled and logged counted once, test runs and
+    unreadable files named and left out."""
+    paths = sorted(glob.glob(os.path.join(folder, "*.jsonl")))
+    sessions, skipped = report.load(paths)
+    notes = ["%s %s" % (os.path.basename(p), why) for p, why in skipped]
     return [row(s) for s in sessions], notes
 
 

@@ -528,7 +528,26 @@ async function loadProgress() {
   const d = await board.api("/api/progress");
   document.getElementById("progress-where").textContent = d.sessions.length + " sessions kept in " + d.folder;
   document.getElementById("csv-link").href = "/api/progress.csv?token=" + encodeURIComponent(board.token);
-  const rows = d.sessions, xs = rows.map((_, i) => i + 1);
+  // trends per program (as `pacer report` draws them); the busiest program first
+  const sel = document.getElementById("progress-program");
+  const names = Object.keys(d.programs).sort((a, b) => d.programs[b].length - d.programs[a].length || a.localeCompare(b));
+  const keep = names.includes(sel.value) ? sel.value : names[0];
+  sel.textContent = "";
+  for (const n of names) {
+    const o = document.createElement("option");
+    o.value = n; o.textContent = n + " (" + d.programs[n].length + ")";
+    sel.append(o);
+  }
+  if (keep) sel.value = keep;
+  sel.onchange = () => trends(d.programs[sel.value] || []);
+  trends(d.programs[keep] || []);
+  calendar(d.days);
+  loadProgressTables(d);
+}
+
+function trends(rows) {
+  // one program's sessions, oldest first: x is the session's place in that program's history
+  const xs = rows.map((_, i) => i + 1);
   const v = (k) => rows.map((r) => (r[k] === null || r[k] === undefined ? null : r[k]));
   smallChart(document.getElementById("chart-reps"), xs, [
     { label: "reps reached %", colour: "#009E73", ys: rows.map((r) => (r.reps ? Math.round(100 * r.achieved / r.reps) : null)) }], true);
@@ -542,7 +561,9 @@ async function loadProgress() {
     { label: "at the end", colour: "#E69F00", ys: v("post_baseline_cmH2O"), dash: [6, 4] }], false);
   smallChart(document.getElementById("chart-drops"), xs, [
     { label: "mean relaxation of the drops, %", colour: "#0072B2", ys: v("mean_relaxation_pct") }], true);
-  calendar(d.days);
+}
+
+function loadProgressTables(d) {
   const per = document.getElementById("per-program"); per.textContent = "";
   const t = document.createElement("table"); t.className = "table";
   const hr = document.createElement("tr");
@@ -564,7 +585,7 @@ async function loadProgress() {
   const h2 = document.createElement("tr");
   for (const k of keys) { const e = document.createElement("th"); e.textContent = k.replace(/_/g, " "); h2.append(e); }
   th.append(h2);
-  for (const r of rows.slice().reverse()) {
+  for (const r of d.sessions.slice().reverse()) {
     const tr = document.createElement("tr");
     for (const k of keys) cell(tr, r[k] === null || r[k] === undefined ? "" : String(r[k]));
     tb.append(tr);
