@@ -2,8 +2,10 @@
 
 The frame lives in one preallocated bytearray whose first byte is the I2C "data follows" control
 byte, so show() is a single writeto() of the whole buffer with no copying or allocation. At
-400 kHz that transfer takes ~25 ms, longer than a 20 ms control tick: the shell should call
-show() at a few Hz or at phase changes, never every tick.
+400 kHz that transfer takes ~25 ms, longer than a 20 ms control tick, so during an exercise the
+shell sends the frame a page (128 bytes, ~3 ms) per tick instead: start_frame() once the frame is
+drawn, then send_page() each tick until it returns True. Horizontal addressing carries the
+controller's write pointer from one page to the next, so only the first page sets the window.
 
 draw() renders the exercise view into the frame (no I/O). It only builds strings when the
 number they show changes; otherwise it redraws from cached strings and allocates nothing.
@@ -31,6 +33,11 @@ class SSD1306:
             memoryview(self._buf)[1:], width, height, framebuf.MONO_VLSB
         )
         self._ext = external_vcc
+        # one (control byte, page) pair per page, made now: send_page() allocates nothing
+        mv = memoryview(self._buf)
+        self._page_vec = tuple((mv[0:1], mv[1 + k * width:1 + (k + 1) * width])
+                               for k in range(self._pages))
+        self._next = self._pages  # no frame going out
         self.init()
 
     def _c(self, c):
@@ -61,14 +68,36 @@ class SSD1306:
         self.fb.fill(0)
         self.show()
 
-    def show(self):
+    def _window(self):
         self._c(0x21)
         self._c(0)
         self._c(self.width - 1)
         self._c(0x22)
         self._c(0)
         self._c(self._pages - 1)
+
+    def show(self):
+        """The whole frame now (~25 ms at 400 kHz): at start-up and outside an exercise."""
+        self._next = self._pages
+        self._window()
         self._i2c.writeto(self._addr, self._buf)
+
+    def start_frame(self):
+        """Send the frame drawn in fb a page at a time (send_page); a frame still going out is
+        abandoned, and the new one starts from the top."""
+        self._next = 0
+
+    def send_page(self):
+        """Send the next page of the frame begun by start_frame(). True when the whole frame
+        has gone out (nothing is sent then)."""
+        k = self._next
+        if k >= self._pages:
+            return True
+        if k == 0:
+            self._window()
+        self._next = k + 1
+        self._i2c.writevto(self._addr, self._page_vec[k])
+        return False
 
 
 class Screen:
