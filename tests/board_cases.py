@@ -79,9 +79,6 @@ class _NullI2C:
     def writeto(self, addr, buf, stop=True):
         return len(buf)
 
-    def writevto(self, addr, vector, stop=True):
-        return 0
-
 
 def make(board, root, usb=None, seed=1, quiet=False):
     """quiet: outputs are not recorded (w.sink drops them, the pixel is QuietNeoPixel)."""
@@ -117,7 +114,7 @@ def alloc(board, root, stream=True):
     import gc
     w, app = make(board, root, quiet=True)
     if app.screen is not None:
-        # the firmware's pages go out as writevto() of preallocated views, to no device
+        # the firmware's pages go out as writeto() of preallocated views, to no device
         app.screen.d._i2c = _NullI2C()
     app.stream = stream
     run(w, app, 1000)          # idle: self-zeroing, first conversions, device caches

@@ -1,11 +1,13 @@
 """SSD1306 128x64 OLED over I2C, and the exercise screen drawn on it.
 
-The frame lives in one preallocated bytearray whose first byte is the I2C "data follows" control
-byte, so show() is a single writeto() of the whole buffer with no copying or allocation. At
-400 kHz that transfer takes ~25 ms, longer than a 20 ms control tick, so during an exercise the
-shell sends the frame a page (128 bytes, ~3 ms) per tick instead: start_frame() once the frame is
-drawn, then send_page() each tick until it returns True. Horizontal addressing carries the
-controller's write pointer from one page to the next, so only the first page sets the window.
+The frame lives in one preallocated bytearray, a page (8 rows, 128 columns) at a time, each page
+preceded by the I2C "data follows" control byte: the framebuf's stride is 129, so it never
+draws into those bytes, and each page goes out as one writeto() of a preallocated view with no
+copying or allocation (writevto() would allocate on rp2, which joins the pieces into one heap
+buffer). A whole frame takes ~25 ms at 400 kHz, longer than a 20 ms control tick, so during an
+exercise the shell sends it a page (~3 ms) per tick: start_frame() once the frame is drawn, then
+send_page() each tick. Horizontal addressing carries the controller's write pointer from one
+page to the next, so only the first page sets the window.
 
 draw() renders the exercise view into the frame (no I/O). It only builds strings when the
 number they show changes; otherwise it redraws from cached strings and allocates nothing.
@@ -27,16 +29,14 @@ class SSD1306:
         self._pages = height // 8
         self._cmd = bytearray(2)
         self._cmd[0] = 0x80  # Co=1, D/C#=0: one command byte follows
-        self._buf = bytearray(1 + width * self._pages)
-        self._buf[0] = 0x40  # Co=0, D/C#=1: the rest is display data
-        self.fb = framebuf.FrameBuffer(
-            memoryview(self._buf)[1:], width, height, framebuf.MONO_VLSB
-        )
-        self._ext = external_vcc
-        # one (control byte, page) pair per page, made now: send_page() allocates nothing
+        row = width + 1  # the control byte, then the page's columns
+        self._buf = bytearray(row * self._pages)
+        for k in range(self._pages):
+            self._buf[k * row] = 0x40  # Co=0, D/C#=1: the rest is display data
         mv = memoryview(self._buf)
-        self._page_vec = tuple((mv[0:1], mv[1 + k * width:1 + (k + 1) * width])
-                               for k in range(self._pages))
+        self.fb = framebuf.FrameBuffer(mv[1:], width, height, framebuf.MONO_VLSB, row)
+        self._page = tuple(mv[k * row:(k + 1) * row] for k in range(self._pages))
+        self._ext = external_vcc
         self._next = self._pages  # no frame going out
         self.init()
 
@@ -77,10 +77,11 @@ class SSD1306:
         self._c(self._pages - 1)
 
     def show(self):
-        """The whole frame now (~25 ms at 400 kHz): at start-up and outside an exercise."""
+        """The whole frame now (~25 ms at 400 kHz): at start-up and for the results page."""
         self._next = self._pages
         self._window()
-        self._i2c.writeto(self._addr, self._buf)
+        for page in self._page:
+            self._i2c.writeto(self._addr, page)
 
     def start_frame(self):
         """Send the frame drawn in fb a page at a time (send_page); a frame still going out is
@@ -96,7 +97,7 @@ class SSD1306:
         if k == 0:
             self._window()
         self._next = k + 1
-        self._i2c.writevto(self._addr, self._page_vec[k])
+        self._i2c.writeto(self._addr, self._page[k])
         return False
 
 
