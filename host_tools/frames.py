@@ -1,6 +1,6 @@
-"""Telemetry frames on the host: parse the fixed-width lines pacer_app.protocol.Telemetry
+"""Telemetry frames on the host: parse the fixed-width lines pacer_app.telemetry.Telemetry
 writes, and count the frames lost between two sequence numbers."""
-from pacer_app.protocol import FRAME_MAX, FRAME_SHORT
+from pacer_app.telemetry import FRAME_MAX, FRAME_SHORT
 
 
 def _s16(v):

@@ -6,8 +6,9 @@ failure; test_protocol.py runs them on CPython one by one and all together in th
 import json
 
 from host_tools.frames import lost_frames, parse_frame
-from pacer_app import protocol
-from pacer_app.protocol import Protocol, Telemetry
+from pacer_app import protocol, telemetry
+from pacer_app.protocol import Protocol
+from pacer_app.telemetry import Telemetry
 
 KEGEL = {"name": "mine", "blocks": [{"steps": [{"s": 5, "muscle": "rest", "role": "baseline"}]},
                                     {"reps": 3, "steps": [{"s": 5, "muscle": "squeeze"},
@@ -421,10 +422,10 @@ def case_write_errors_are_counted_not_raised():
 
 SAMPLES = [
     (0, 0, 0, 0, 0, 0, None),
-    (1, 12345, 1503, 2450, 3, protocol.CUE_MOTOR | protocol.CUE_REACHED, 910),
+    (1, 12345, 1503, 2450, 3, telemetry.CUE_MOTOR | telemetry.CUE_REACHED, 910),
     (255, 0xFFFFFF, -32768, 32767, 0xFFE, 31, -32768),
-    (17, 3600000, -250, 0, -1, protocol.CUE_PAUSED, None),
-    (200, 59999, 32767, 1, 2000, protocol.CUE_FAULT | protocol.CUE_TENSION, 0),
+    (17, 3600000, -250, 0, -1, telemetry.CUE_PAUSED, None),
+    (200, 59999, 32767, 1, 2000, telemetry.CUE_FAULT | telemetry.CUE_TENSION, 0),
 ]
 
 
@@ -433,7 +434,7 @@ def case_telemetry_frames_round_trip():
     for s in SAMPLES:
         mv = tel.frame(*s)
         b = bytes(mv)
-        assert len(b) == (27 if s[6] is None else 32) <= protocol.FRAME_MAX, b
+        assert len(b) == (27 if s[6] is None else 32) <= telemetry.FRAME_MAX, b
         assert b.startswith(b"T") and b.endswith(b"\n") and b.count(b"\n") == 1
         assert parse_frame(b) == s, (b, parse_frame(b), s)
         assert parse_frame(str(b, "ascii")) == s and parse_frame(b[:-1]) == s

@@ -23,7 +23,7 @@ import mpvm_host
 from pacer import builtin, eventfmt
 from pacer.engine import DONE, Engine
 from pacer.settings import Settings
-from pacer_app.protocol import Telemetry
+from pacer_app.telemetry import Telemetry
 
 HOURS = %(hours)s
 HOUR = 3600000
@@ -69,7 +69,7 @@ while total < HOURS * HOUR:
                 drift = d
         line = eventfmt.event_line(q.buf, off, 0, eng.summary, tl.name)
         events += 1
-    tele.send(t, eng.p, eng.target, eng.step, 1 if eng.motor else 0, 900)
+    tele.send(t, eng.p, eng.target, eng.step, 1 if eng.cue.motor else 0, 900)
     total += 20
     if total %% 60000 == 0:
         await mpvm_host.collect()

@@ -260,3 +260,33 @@ def test_every_profile_self_test_passes_on_its_sensor(tmp_path, board):
     w.set_fault("disconnect", True, 0)
     ok, msg = supervisor.self_test(app.board, Clock())
     assert not ok and "sensor fault" in msg
+
+
+def test_oled_frame_goes_out_a_page_per_tick(tmp_path):
+    # a whole frame in one tick (1 KB, ~25 ms at 400 kHz) would overrun the 20 ms tick and
+    # delay the cues four times a second: the app draws, then sends a 128-byte page per tick
+    w, app, _usb = rig(tmp_path, "pico")
+    oled = app.board.profile["oled"]
+    dev = w.bus(oled["scl"], oled["sda"]).devices[oled["addr"]]
+    app.start("kegel")
+    C.run(w, app, 12500)                   # into the first squeeze
+    per_tick = []
+    real = dev.i2c_write
+    sent: list = []
+
+    def count(buf):
+        sent.append(len(buf))
+        real(buf)
+    dev.i2c_write = count
+    frames0 = dev.frames
+    for _ in range(50):                    # one second
+        del sent[:]
+        C.run(w, app, C.TICK)
+        per_tick.append(sum(sent))
+    assert max(per_tick) <= 129 + 6 * 2    # one page and the window's commands at most
+    assert sum(1 for n in per_tick if n >= 129) == 4 * 8   # four frames of eight pages
+    assert dev.frames - frames0 == 4
+    # what the glass shows is what the firmware drew
+    fb = app.screen.d.fb
+    assert dev.rows() == ["".join("#" if fb.pixel(x, y) else "." for x in range(128))
+                          for y in range(64)]

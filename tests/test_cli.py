@@ -139,7 +139,7 @@ class _Wire:
 
 def test_lines_behind_a_reply_in_the_same_read_are_kept():
     from host_tools.device import Device
-    from pacer_app.protocol import Telemetry
+    from pacer_app.telemetry import Telemetry
     frame = bytes(Telemetry().frame(13, 20, 5, 800, 0, 0))
     wire = _Wire(b'{"ok": true, "cmd": "start"}\n{"t_ms": 0, "type": "phase", "step": 0}\n'
                  + frame)

@@ -27,7 +27,7 @@ def run_ticks(eng, t0, t1, p):
     out = []
     for t in range(t0, t1, 20):
         eng.tick(t, p)
-        out.append((t, eng.led, eng.rgb, eng.motor))
+        out.append((t, eng.cue.led, eng.cue.rgb, eng.cue.motor))
     return out
 
 
@@ -111,7 +111,7 @@ def test_pause_turns_the_motor_off():
     eng = Engine(builtin.load("kegel"), Settings())
     eng.start()
     run_ticks(eng, 0, 10020, 1500)
-    assert eng.motor > 0          # the contract buzz is playing
+    assert eng.cue.motor > 0          # the contract buzz is playing
     eng.pause(10020)
     out = run_ticks(eng, 10040, 12000, 1500)
     assert all(x[3] == 0 for x in out)

@@ -160,3 +160,17 @@ def test_vdev_forced_mode_timing():
     assert i2c.readfrom_mem(0x76, 0xF4, 1)[0] & 3 == 0  # back to sleep
     raw = i2c.readfrom_mem(0x76, 0xF7, 3)
     assert raw != b"\x80\x00\x00"
+
+
+def test_vdev_read_ahead_gives_back_the_bytes_not_clocked_out():
+    """A byte-at-a-time master (the emulated RP2040) reads ahead, then returns the bytes it did
+    not clock out: the register pointer must end where a 2-byte burst leaves it."""
+    w, dev, _s = S.bmp_rig(pressure=0.0)
+    dev.i2c_write(bytes([0x88]))  # the trim: T1 = 27504, T2 = 26435 little-endian
+    ahead = bytearray(32)
+    dev.i2c_read_into(ahead)
+    dev.i2c_read_unused(30)
+    assert ahead[:2] == (27504).to_bytes(2, "little") and dev.ptr == 0x8A
+    nxt = bytearray(2)
+    dev.i2c_read_into(nxt)  # a read with no register write continues the burst
+    assert nxt == (26435).to_bytes(2, "little") and dev.ptr == 0x8C

@@ -20,7 +20,8 @@ def test_protocol_in_the_micropython_vm(mpvm):
 
 ALLOC = """
 import gc
-from pacer_app.protocol import Protocol, Telemetry
+from pacer_app.protocol import Protocol
+from pacer_app.telemetry import Telemetry
 
 class Dev:
     def status(self):
@@ -120,7 +121,7 @@ def test_the_parser_in_docs_protocol_md_agrees_with_the_frames():
     import re
 
     from host_tools.frames import parse_frame
-    from pacer_app.protocol import Telemetry
+    from pacer_app.telemetry import Telemetry
     doc = (pathlib.Path(__file__).parent.parent / "docs" / "protocol.md").read_text()
     code = re.search(r"```python\n(def parse_frame.*?)```", doc, re.S)
     assert code, "docs/protocol.md lost its parser example"

@@ -48,7 +48,7 @@ def test_pause_shifts_the_rest_of_the_program_by_exactly_the_pause():
     assert eng.state == PAUSED
     _drive(eng, 7000, 19000, out=out)   # 12 s paused: no phase may start meanwhile
     assert [e for e in out if e[0] == 1 and 7000 < e[1] < 19000] == []
-    assert eng.motor == 0
+    assert eng.cue.motor == 0
     eng.resume(19000)
     assert eng.state == RUNNING
     _drive(eng, 19000, 40000, out=out)

@@ -6,7 +6,7 @@ Port is a host end that takes at most `take` bytes per write and reports POLLOUT
 `open` is true; Select stands in for the select module with one poller per registration.
 """
 from host_tools.frames import parse_frame
-from pacer_app.protocol import Telemetry
+from pacer_app.telemetry import Telemetry
 from pacer_app.usb import Usb
 
 POLLIN = 1

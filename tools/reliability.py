@@ -11,13 +11,18 @@ merged at the end):
   fuzz-vboard  10,000 random inputs to the firmware on the virtual board over its pty
   power-N      power cuts on the virtual board at every write of config saves and session
                logs, both flash models (tests/rel_power.py); 3 shards, >= 500 cuts in all
+  chip-power   power cuts inside the flash erase/program operations of the emulated RP2040
+               running the official rp2 image (its own littlefs), rebuilt from a flash
+               journal of config saves and a session (tests/rel_chip.py): >= 200 cuts, all
+               checked host side, CHIP_SAMPLE of them by booting the chip on the cut flash
   soak-vm      8 h of engine + events + telemetry in the MicroPython VM: heap after each hour
   soak-app     8 h of the whole App on CPython through the supervisor loop: pacing drift
   soak-vb      10 virtual minutes of main.py on the virtual board streaming telemetry
   host         damaged files through the `pacer` CLI; interrupted `pacer flash`
 --quick runs everything small (a smoke test of this script). Exit status 0 when every target
-is met: 25/25 cases, >= 10,000 inputs per fuzz target, >= 500 power cuts, 0 crashes,
-0 sessions lost, 0 configs lost.
+is met: 25/25 cases, >= 10,000 inputs per fuzz target, >= 500 power cuts, >= 200 cuts in
+the emulated chip's flash operations with 0 failures, 0 crashes, 0 sessions lost, 0 configs
+lost.
 """
 import argparse
 import json
@@ -38,6 +43,10 @@ POWER_ROUNDS = 9        # rounds x 2 flash models x 29 cuts per chain = 522 cuts
 SOAK_HOURS = 8
 VB_SOAK_MIN = 10
 FLASH_CUTS = (5, 40, 150)
+CHIP_ROUNDS = 4         # recordings of the workload, each on the flash the last one left
+CHIP_CUTS = 250         # every operation cut half way, then random cuts up to this many
+CHIP_SAMPLE = 150       # of them booted on the emulated chip (about 7 s each, 2 at a time)
+CHIP_CUTS_TARGET = 200
 
 
 def _paths():
@@ -100,6 +109,16 @@ def section(name, quick):
                 log("round %d %s: %d cuts, %d sessions lost, %d configs lost"
                     % (rnd, model, r["power_cuts"], r["sessions_lost"], r["config_lost"]))
         return {"power": {name: out}}
+    if name == "chip-power":
+        import rel_chip
+        if quick:
+            r = rel_chip.run(tmp, rounds=1, cuts=0, chip_sample=2, log=log)
+        else:
+            r = rel_chip.run(tmp, CHIP_ROUNDS, CHIP_CUTS, CHIP_SAMPLE, log=log)
+        log("%d cuts in %d flash operations, %d on the chip, %d failed, %d s"
+            % (r["chip_power_cuts"], r["chip_flash_ops"], r["chip_power_cuts_on_chip"],
+               r["chip_power_cut_failures"], r["seconds"]))
+        return {"chip_power": r}
     if name == "soak-vm":
         import rel_soak
         r = rel_soak.vm_soak(0.2 if quick else SOAK_HOURS, timeout=7200)
@@ -127,8 +146,8 @@ def section(name, quick):
     raise SystemExit("unknown section %r" % name)
 
 
-ALL = ["soak-vm", "soak-app", "power-0", "power-1", "power-2", "fuzz", "fuzz-vboard", "faults",
-       "host", "soak-vb"]
+ALL = ["chip-power", "soak-vm", "soak-app", "power-0", "power-1", "power-2", "fuzz",
+       "fuzz-vboard", "faults", "host", "soak-vb"]
 
 
 def merge(parts):
@@ -145,6 +164,7 @@ def merge(parts):
     soak_app = d.get("soak_app", {})
     soak_vb = d.get("soak_vb", {})
     host = d.get("host", {})
+    chip = d.get("chip_power", {})
     crashes = sum(f.get("crashes", 0) for f in fuzz.values())
     crashes += 1 if soak_vm.get("crash") else 0
     crashes += soak_vb.get("tracebacks", 0)
@@ -158,6 +178,10 @@ def merge(parts):
         "sessions_lost": sum(p["sessions_lost"] for p in power.values()),
         "config_lost": sum(p["config_lost"] for p in power.values()),
         "power_cut_failures": sum(len(p["failures"]) for p in power.values()),
+        "chip_power_cuts": chip.get("chip_power_cuts", 0),
+        "chip_power_cuts_on_chip": chip.get("chip_power_cuts_on_chip", 0),
+        "chip_power_cut_failures": chip.get("chip_power_cut_failures", 0),
+        "chip_power_seconds": chip.get("seconds"),
         "soak_hours": soak_vm.get("hours", 0) if soak_app.get("hours", 0) >= soak_vm.get(
             "hours", 0) else soak_app.get("hours", 0),
         "heap_drift_bytes": soak_vm.get("heap_drift_bytes"),
@@ -176,6 +200,8 @@ def merge(parts):
         and fz and min(fz.values()) >= FUZZ_N and out["power_cuts"] >= 500
         and out["crashes"] == 0 and out["sessions_lost"] == 0 and out["config_lost"] == 0
         and out["power_cut_failures"] == 0 and out["memory_errors"] == 0
+        and out["chip_power_cuts"] >= CHIP_CUTS_TARGET and out["chip_power_cut_failures"] == 0
+        and chip.get("replay_equals_chip_flash") is True
         and out["host_checks"] == out["host_checks_passed"])
     return out
 

@@ -18,9 +18,11 @@ _MAX_MS = const(1500)
 class CoughGuard:
     def __init__(self, rise_cp):
         self.rise_cp = rise_cp
-        self.t = array("i", [0] * _N)
-        self.p = array("i", [0] * _N)
-        self.q = array("i", [0] * _N)
+        # rings of _N samples, each written twice (at i and i + _N), so the samples before i
+        # are the straight run i + _N - 1, i + _N - 2, ...: no wrap to compute in the scan
+        self.t = array("i", [0] * (2 * _N))
+        self.p = array("i", [0] * (2 * _N))
+        self.q = array("i", [0] * (2 * _N))
         self.reset()
 
     def reset(self):
@@ -35,24 +37,43 @@ class CoughGuard:
     def update(self, t, p, abd, has_abd):
         """Returns True while t is inside a cough window."""
         i = self.i
-        self.t[i] = t
-        self.p[i] = p
-        self.q[i] = abd
+        ta = self.t  # the rings as locals: this loop runs every tick
+        pa = self.p
+        qa = self.q
+        j = i + _N
+        ta[i] = t
+        ta[j] = t
+        pa[i] = p
+        pa[j] = p
+        qa[i] = abd
+        qa[j] = abd
         self.i = (i + 1) % _N
-        if self.count < _N:
-            self.count += 1
-        # lowest value within the window, for both channels
+        n = self.count
+        if n < _N:
+            n += 1
+            self.count = n
+        # lowest value within the window (the abdominal channel's too when present), newest
+        # first; one loop per case, so the scan tests nothing it does not need
         lo = p
         qlo = abd
-        k = i
-        for _ in range(self.count - 1):
-            k = (k - 1) % _N
-            if t - self.t[k] > _WINDOW_MS:
-                break
-            if self.p[k] < lo:
-                lo = self.p[k]
-            if self.q[k] < qlo:
-                qlo = self.q[k]
+        t0 = t - _WINDOW_MS  # older samples are outside the window
+        if has_abd:
+            for k in range(j - 1, j - n, -1):
+                if ta[k] < t0:
+                    break
+                v = pa[k]
+                if v < lo:
+                    lo = v
+                v = qa[k]
+                if v < qlo:
+                    qlo = v
+        else:
+            for k in range(j - 1, j - n, -1):
+                if ta[k] < t0:
+                    break
+                v = pa[k]
+                if v < lo:
+                    lo = v
         rise = p - lo
         if has_abd and abd - qlo > rise:
             rise = abd - qlo

@@ -65,6 +65,8 @@ class Baseline:
         """Feed a filtered sample. `rest` says the program asks for rest and nothing contradicts it;
         `band_cp` is how far from the baseline still counts as relaxed. Returns 1 on the tick the
         baseline is first zeroed, 2 on the tick a leak is first detected, else 0."""
+        # every tick: this part stays within MicroPython's stack frame (11 words); the block's
+        # end, twice a second, has its own call
         if self.blk_n == 0:
             self.blk_min = p
             self.blk_max = p
@@ -76,6 +78,9 @@ class Baseline:
         self.blk_n += 1
         if t - self.blk_start < _BLOCK_MS:
             return 0
+        return self._block(t, rest, band_cp)
+
+    def _block(self, t, rest, band_cp):
         mean = self.blk_sum // self.blk_n
         quiet = (self.blk_max - self.blk_min <= _QUIET_CP and self.have_prev
                  and -_SETTLE_CP <= mean - self.prev_mean <= _SETTLE_CP)

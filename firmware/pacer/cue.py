@@ -109,18 +109,27 @@ class Cue:
         self.rgb = 0
         self.motor = 0
         self.level = 0
+        self._colour = -1  # the colour led/rgb were computed for; -1: recompute
         self.pat = 0
         self.pat_t0 = 0
         self.next_pat = 0
         self.hold_level = _LOW
+        # the step step() entered, for running()
+        self.breath = B_FREE
+        self.muscle = 0
+        self.dur = 0
 
     def trigger(self, pat, t):
         self.pat = pat
         self.pat_t0 = t
         self.next_pat = PAT_NONE
 
-    def step(self, t, breath, muscle, prev_muscle, prev_breath):
-        """Start the transition patterns for entering a step: the muscle's, then the breath's."""
+    def step(self, t, breath, muscle, prev_muscle, prev_breath, dur):
+        """Start the transition patterns for entering a step of dur ms: the muscle's, then the
+        breath's."""
+        self.breath = breath
+        self.muscle = muscle
+        self.dur = dur
         mp = PAT_NONE
         if muscle != prev_muscle:
             if muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX:
@@ -167,8 +176,11 @@ class Cue:
         return 0
 
     def _out(self, level, colour):
+        if level == self.level and colour == self._colour:
+            return  # led and rgb are already these (most ticks of a step)
         s = self.s
         self.level = level
+        self._colour = colour
         if s.haptic_only:
             self.led = 0
             self.rgb = 0
@@ -177,32 +189,37 @@ class Cue:
         self.led = self.gamma[bright]
         self.rgb = scale(colour, bright, 255)
 
-    def running(self, t, breath, muscle, pos, dur, reached, tension):
-        """Outputs for a running step: pos ms into a step of dur ms."""
-        if breath == B_FREE:
-            if muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX:
+    def running(self, t, pos, reached, tension):
+        """Outputs for the running step (the one step() entered): pos ms into it. Every tick:
+        few locals (on MicroPython a frame past 11 words comes from the heap), and no call
+        when nothing changes."""
+        b = self.breath
+        if b == B_FREE:
+            b = self.muscle
+            if b == M_SQUEEZE or b == M_FLICK or b == M_MAX:
                 level = _FULL if reached else _MID
             else:
                 level = _DIM * 3
         else:
-            x = (pos << 8) // dur if dur > 0 else 256
-            if breath == B_INHALE:
-                level = _LOW + (((_FULL - _LOW) * _ease(x)) >> 8)
+            pos = (pos << 8) // self.dur if self.dur > 0 else 256  # 0..256 through the step
+            if b == B_INHALE:
+                level = _LOW + (((_FULL - _LOW) * _ease(pos)) >> 8)
                 self.hold_level = _FULL
-            elif breath == B_EXHALE:
-                level = _FULL - (((_FULL - _LOW) * _ease(x)) >> 8)
+            elif b == B_EXHALE:
+                level = _FULL - (((_FULL - _LOW) * _ease(pos)) >> 8)
                 self.hold_level = _LOW
             else:
                 level = self.hold_level
-        colour = COLOURS[muscle]
+        b = COLOURS[self.muscle]
         if tension:
-            colour = NUDGE
+            b = NUDGE
             if level < _MID:
                 level = _MID
         elif reached:
-            colour = GREEN
-        self._out(level, colour)
-        self.motor = self._motor(t)
+            b = GREEN
+        if level != self.level or b != self._colour:
+            self._out(level, b)
+        self.motor = self._motor(t) if self.pat else 0  # no pattern plays: no vibration
 
     def paused(self, t):
         # a slow 0.5 Hz glow says "waiting for you"
@@ -224,6 +241,7 @@ class Cue:
     def off(self):
         self.led = 0
         self.rgb = 0
+        self._colour = -1
         self.motor = 0
         self.pat = PAT_NONE
         self.next_pat = PAT_NONE

@@ -111,6 +111,7 @@ class BreathRef:
         self.n = 0
         self.on = False
         self.pending = False
+        self._learnt()
 
     def begin(self, t, p0, a0, dur):
         self.on = True
@@ -156,22 +157,23 @@ class BreathRef:
         self.rise_sum += self.ps // self.cnt - (self.p0 + (p1 - self.p0) * w // span)
         self.abd_sum += self.as_ // self.cnt - (self.a0 + (a1 - self.a0) * w // span)
         self.n += 1
+        self._learnt()
 
     def cancel(self):
         self.pending = False
 
-    def allowance(self):
-        """Mean pelvic rise of a rest inhale over the judged window (cp), never negative."""
-        if not self.n or self.rise_sum <= 0:
-            return 0
-        return self.rise_sum // self.n
-
-    def k1000(self):
-        """Share of an abdominal change seen on the probe, x1000, or -1 if not learnt."""
-        if not self.n or self.abd_sum < _MIN_ABD_CP * self.n:
-            return -1
-        k = self.rise_sum * 1000 // self.abd_sum
-        return 0 if k < 0 else (1000 if k > 1000 else k)
+    def _learnt(self):
+        """What the learnt breaths give, kept as attributes: they change only when a breath is
+        learnt, and the engine reads them every tick.
+        allowance: mean pelvic rise of a rest inhale over the judged window (cp), never negative.
+        k1000: share of an abdominal change seen on the probe, x1000, or -1 if not learnt."""
+        n = self.n
+        self.allowance = self.rise_sum // n if n and self.rise_sum > 0 else 0
+        if not n or self.abd_sum < _MIN_ABD_CP * n:
+            self.k1000 = -1
+        else:
+            k = self.rise_sum * 1000 // self.abd_sum
+            self.k1000 = 0 if k < 0 else (1000 if k > 1000 else k)
 
 
 class DropScorer:

@@ -100,6 +100,9 @@ _TONE_BLK_MS = const(5000)
 _TONE_NBLK = const(12)
 
 class Engine:
+    # The cue levels are the cue's own (eng.cue.led, .rgb, .motor). No properties here: on
+    # MicroPython a class with one makes every attribute store on its instances search the
+    # class first, and a tick stores dozens.
     def __init__(self, timeline, settings, stored_mvc_cp=0):
         self.tl = timeline
         self.s = settings
@@ -133,18 +136,6 @@ class Engine:
         self.target = 0
         self.reached = False
         self.fault_kind = 0
-
-    @property
-    def led(self):
-        return self.cue.led
-
-    @property
-    def rgb(self):
-        return self.cue.rgb
-
-    @property
-    def motor(self):
-        return self.cue.motor
 
     def _clear_totals(self):
         """Running totals for the summary, by name."""
@@ -254,8 +245,12 @@ class Engine:
 
     # ---- tick ----------------------------------------------------------------------------
     def tick(self, t, raw, abd=ABSENT):
-        if self.state != RUNNING and self.state != PAUSED:
-            if self.state == DONE:
+        # Runs 50 times a second on the chip, where each attribute look-up and call counts:
+        # objects used more than once are bound to locals, what a step fixes is read from the
+        # step's cache (_enter) and calls that would change nothing are skipped.
+        st = self.state
+        if st != RUNNING and st != PAUSED:
+            if st == DONE:
                 self.cue.done(t)
             return
         dt = t - self.last_t
@@ -273,45 +268,53 @@ class Engine:
             abd = self.abd_filt.update(t, abd)
             self.abd = abd
         cough = self.guard.update(t, p, abd, has_abd)
-        self._check_range(t, raw, cough)
+        if cough or self.range_fault or raw >= s.sensor_max_cp:
+            self._check_range(t, raw, cough)
+        else:
+            self.range_hits = 0  # all _check_range does for an in-range sample
         faulted = self.fault_kind != 0 or self.range_fault
-        if self.state == PAUSED:
-            self.cue.paused(t)
+        cue = self.cue
+        if st == PAUSED:
+            cue.paused(t)
             return
         pt = t - self.paused_ms
         tl = self.tl
-        while self.step + 1 < tl.n and pt >= tl.start_ms[self.step + 1]:
-            self._enter(self.step + 1)
+        i = self.step
+        while i + 1 < tl.n and pt >= tl.start_ms[i + 1]:
+            i += 1
+            self._enter(i)
         if pt >= tl.total_ms:
             self._finish(t, True)
             return
-        i = self.step
-        muscle = tl.muscle[i]
-        pos = pt - tl.start_ms[i]
-        base = self.base.value
-        band = self.cal.share(s.relax_pct, s.relax_min_cp)
+        muscle = self.st_muscle
+        pos = pt - self.st_start
+        bl = self.base
+        base = bl.value
+        cal = self.cal
+        band = cal.share(s.relax_pct, s.relax_min_cp)
         clean = not cough and not faulted
+        sc = self.scorer
         # the baseline follows rest, and a release once the rep's relaxation is confirmed
         rest = clean and (muscle == M_REST or muscle == M_RELEASE) and (
-            pos >= (_BASELINE_SETTLE_MS if tl.role[i] == R_BASELINE else _REST_SETTLE_MS)
-            or (muscle == M_RELEASE and self.scorer.stage == STAGE_RELAX
-                and self.scorer.relax >= 0))
+            pos >= self.st_settle
+            or (muscle == M_RELEASE and sc.stage == STAGE_RELAX and sc.relax >= 0))
         # the local resting level a drop is judged against: rest, or a release once any rep
         # before it has relaxed (never the residual tension of a squeeze not yet let go)
         if clean and (muscle == M_REST or (muscle == M_RELEASE and (
-                self.scorer.stage != STAGE_RELAX or self.scorer.relax >= 0))):
+                sc.stage != STAGE_RELAX or sc.relax >= 0))):
             self.rest.feed(t, p, abd if has_abd else 0)
         # the pressure with the breath taken out (two channels, once k is learnt), for tension.
         # The baseline and the rest tone follow the pressure itself: the same signal for both,
         # so the warm-up the baseline followed is the warm-up in the tone's first minute
-        k = self.breath.k1000()
-        if has_abd and k >= 0:
+        br = self.breath
+        k = br.k1000 if has_abd else -1
+        if k >= 0:
             calm = p - (abd - self.abd_ref) * k // 1000
             line = 0
         else:
             calm = p
-            line = self.breath.allowance()
-        z = self.base.update(t, p, rest, band)
+            line = br.allowance
+        z = bl.update(t, p, rest, band)
         if z == 1:
             self.target = self._target()
             if has_abd and self.rest.ready():
@@ -323,59 +326,79 @@ class Engine:
             self._fault_event(t, ev.FAULT_LEAK, 1)
         if has_abd and not self.abd_ref_set:
             self.abd_ref = abd
-        self._score(pt, dt, p, abd, has_abd, cough, faulted)
-        contraction = is_contraction(muscle)
-        reached = p >= self.target and contraction and clean
-        if reached and not self.reached and self.cue.pat == PAT_NONE:
-            # never cut a transition pattern short: on an LED-only board the squeeze buzz is
-            # the cue itself, and a tense start would otherwise shrink it to a 40 ms tick
-            self.cue.trigger(PAT_REACHED, t)
-        self.reached = reached
-        watching = (is_relaxing(muscle) and self.base.zeroed and pos >= s.release_grace_ms)
-        if self.downtraining:
-            line += base + s.tension_min_cp
-        else:
-            line += base + self.cal.share(s.tension_pct, s.tension_min_cp)
-        fired = self.watch.count_tension
-        self.watch.update(self.q, t, dt, p, calm, watching, line,
-                          contraction and p >= self.target and not faulted, cough, i)
-        if self.watch.count_tension != fired:
-            self.cue.trigger(PAT_TENSION, t)
-        self._accumulate(dt, i, pos, p, base + band, watching, clean)
-        if faulted:
-            self.cue.fault(t)
-        else:
-            self.cue.running(t, tl.breath[i], muscle, pos, tl.dur_ms[i], reached,
-                             self.watch.tension_active)
-
-    def _score(self, pt, dt, p, abd, has_abd, cough, faulted):
+        # scoring sees the signal _DELAY samples late (written here, not in a method of its
+        # own: every call costs a heap frame on the chip)
         dl = self.dl
-        k = self.dl_i * 3
+        k = self.dl_i
+        self.dl_i = (k + 1) % _DELAY
+        k *= 3
         old_t = dl[k]
         old_p = dl[k + 1]
         old_a = dl[k + 2]
         dl[k] = pt
         dl[k + 1] = p
         dl[k + 2] = abd
-        self.dl_i = (self.dl_i + 1) % _DELAY
+        k = self.cough_seen
         if cough:
-            self.cough_seen = _DELAY + 1
-        elif self.cough_seen:
-            self.cough_seen -= 1
+            k = _DELAY + 1
+            self.cough_seen = k
+        elif k:
+            k -= 1
+            self.cough_seen = k
         if self.dl_n < _DELAY:
             self.dl_n += 1
-            return
-        masked = self.cough_seen > 0
-        self.scorer.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, self.base.value)
-        if self.drops.stage != DROP_IDLE:
-            if self.drops.update(old_t, dt, old_p, old_a, masked, faulted):
-                if self.cue.pat == PAT_NONE:
-                    self.cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
-        br = self.breath
-        if br.on:
-            br.update(old_t - br.t0, old_p, old_a, masked or faulted)
-        if self.tl.role[self.step] == R_MVC and not masked and old_p > self.mvc_peak:
-            self.mvc_peak = old_p
+        else:
+            masked = k > 0
+            if sc.stage != STAGE_IDLE:  # an idle scorer takes nothing
+                sc.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, bl.value)
+            k = self.drops
+            if k.stage != DROP_IDLE:
+                if k.update(old_t, dt, old_p, old_a, masked, faulted):
+                    if cue.pat == PAT_NONE:
+                        cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
+            if br.on:
+                br.update(old_t - br.t0, old_p, old_a, masked or faulted)
+            if self.st_mvc and not masked and old_p > self.mvc_peak:
+                self.mvc_peak = old_p
+        contraction = self.st_contraction
+        target = self.target
+        reached = p >= target and contraction and clean
+        if reached and not self.reached and cue.pat == PAT_NONE:
+            # never cut a transition pattern short: on an LED-only board the squeeze buzz is
+            # the cue itself, and a tense start would otherwise shrink it to a 40 ms tick
+            cue.trigger(PAT_REACHED, t)
+        self.reached = reached
+        watching = self.st_relaxing and bl.zeroed and pos >= s.release_grace_ms
+        if self.downtraining:
+            line += base + s.tension_min_cp
+        else:
+            line += base + cal.share(s.tension_pct, s.tension_min_cp)
+        w = self.watch
+        fired = w.count_tension
+        w.update(self.q, t, dt, p, calm, watching, line,
+                 contraction and p >= target and not faulted, cough, i)
+        if w.count_tension != fired:
+            cue.trigger(PAT_TENSION, t)
+        # the session's running totals
+        if self.st_baseline and pos * 2 >= self.st_dur:
+            if self.baseline_steps == 0:
+                self.pre_sum += p
+                self.pre_rel += p - bl.value
+                self.pre_n += 1
+            else:
+                self.post_sum += p
+                self.post_rel += p - bl.value
+                self.post_n += 1
+        if watching:
+            self.watch_ticks += 1
+            if p <= base + band:
+                self.watch_relaxed += 1
+        if clean and muscle == M_REST and bl.zeroed:
+            self._tone(dt, p)
+        if faulted:
+            cue.fault(t)
+        else:
+            cue.running(t, pos, reached, w.tension_active)
 
     # ---- steps ---------------------------------------------------------------------------
     def _enter(self, i):
@@ -398,6 +421,15 @@ class Engine:
             else:
                 self._finish_drop(t)
         self.step = i
+        # what the step fixes, read by every tick of it
+        self.st_muscle = m
+        self.st_start = ps
+        self.st_dur = tl.dur_ms[i]
+        self.st_contraction = is_contraction(m)
+        self.st_relaxing = is_relaxing(m)
+        self.st_baseline = tl.role[i] == R_BASELINE
+        self.st_mvc = tl.role[i] == R_MVC
+        self.st_settle = _BASELINE_SETTLE_MS if self.st_baseline else _REST_SETTLE_MS
         off = self.q.push(ev.PHASE, t)
         b = self.q.buf
         b[off + 2] = i
@@ -407,7 +439,7 @@ class Engine:
         b[off + 6] = tl.dur_ms[i]
         pm = tl.muscle[prev] if prev >= 0 else M_REST
         pb = tl.breath[prev] if prev >= 0 else 0
-        self.cue.step(t, tl.breath[i], m, pm, pb)
+        self.cue.step(t, tl.breath[i], m, pm, pb, tl.dur_ms[i])
         has_rest = self.rest.ready()
         if is_contraction(m):
             self.target = self._target()
@@ -427,8 +459,8 @@ class Engine:
                 flags |= ev.F_UNSETTLED
             rp = self.rest.pelvic() if has_rest else self.base.value
             ra = self.rest.abdominal() if has_rest else self.abd
-            dr.begin(ps, i, m, tl.breath[i], tl.dur_ms[i], rp, ra, flags, self.breath.k1000(),
-                     self.breath.allowance(), self.has_abd, self.abd_ref, self.base.warmed())
+            dr.begin(ps, i, m, tl.breath[i], tl.dur_ms[i], rp, ra, flags, self.breath.k1000,
+                     self.breath.allowance, self.has_abd, self.abd_ref, self.base.warmed())
         br = self.breath
         if br.pending and prev != self.br_step:
             # the breath out after a learnt inhale has ended: the rest after it closes the breath
@@ -544,45 +576,31 @@ class Engine:
                 self.range_fault = False
                 self._fault_event(t, ev.FAULT_OVER_RANGE, 0)
 
-    def _accumulate(self, dt, i, pos, p, relaxed_level, watching, clean):
-        tl = self.tl
-        if tl.role[i] == R_BASELINE and pos * 2 >= tl.dur_ms[i]:
-            if self.baseline_steps == 0:
-                self.pre_sum += p
-                self.pre_rel += p - self.base.value
-                self.pre_n += 1
-            else:
-                self.post_sum += p
-                self.post_rel += p - self.base.value
-                self.post_n += 1
-        if watching:
-            self.watch_ticks += 1
-            if p <= relaxed_level:
-                self.watch_relaxed += 1
-        if clean and tl.muscle[i] == M_REST and self.base.zeroed:
-            self._tone(dt, p)
-
     def _tone(self, dt, p):
         """Resting level over the first minute of rest after zeroing and over the last minute of
         rest, in rest time (the floor is asked to move in the other steps)."""
         since = self.tone_rest_ms
-        self.tone_rest_ms += dt
+        self.tone_rest_ms = since + dt
         if since < _TONE_MIN_MS:
             self.tone1_sum += p
             self.tone1_n += 1
-        if since < _TONE_MIN_MS // 2:
-            self.tone_mid1 = self.base.warmed()
-        self.tone_bsum += p
-        self.tone_bn += 1
-        self.tone_bt += dt
-        if self.tone_bt >= _TONE_BLK_MS:
-            self.tone[self.tone_i] = self.tone_bsum // self.tone_bn
-            self.tone_i = (self.tone_i + 1) % _TONE_NBLK
+            if since < _TONE_MIN_MS // 2:
+                self.tone_mid1 = self.base.warmed()
+        bsum = self.tone_bsum + p
+        bn = self.tone_bn + 1
+        bt = self.tone_bt + dt
+        if bt >= _TONE_BLK_MS:
+            i = self.tone_i
+            self.tone[i] = bsum // bn
+            self.tone_i = (i + 1) % _TONE_NBLK
             if self.tone_nb < _TONE_NBLK:
                 self.tone_nb += 1
-            self.tone_bt = 0
-            self.tone_bsum = 0
-            self.tone_bn = 0
+            bt = 0
+            bsum = 0
+            bn = 0
+        self.tone_bt = bt
+        self.tone_bsum = bsum
+        self.tone_bn = bn
 
     def _tone_change(self):
         """Last minute of rest minus the first minute after zeroing, the probe's own warm-up

@@ -23,12 +23,12 @@ class Calibration:
             self.source = SRC_DEFAULT
         self.session_peak = 0
 
-    def usable(self):
-        return self.mvc if self.mvc > _MVC_FLOOR_CP else _MVC_FLOOR_CP
-
     def share(self, pct, floor_cp):
         """pct % of MVC, but at least floor_cp."""
-        v = self.usable() * pct // 100
+        m = self.mvc  # the MVC in use: never below the floor
+        if m < _MVC_FLOOR_CP:
+            m = _MVC_FLOOR_CP
+        v = m * pct // 100
         return v if v > floor_cp else floor_cp
 
     def offer(self, rise_cp):

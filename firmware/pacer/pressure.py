@@ -24,32 +24,31 @@ class PressureFilter:
 
     def update(self, t, raw):
         """Feed one sample (t in ms, raw in cp); returns the filtered value in cp."""
-        n = self.n
+        # Few locals on purpose: on MicroPython a call whose locals and stack pass 11 words
+        # takes its frame from the heap, which costs more than the whole filter.
         a = self.a
         b = self.b
         self.a = b
         self.b = raw
-        if n < 2:
-            self.n = n + 1
+        if self.n < 2:
+            self.n += 1
             self.value = raw
             self.last_t = t
             return raw
-        # median of (a, b, raw)
+        # median of (a, b, raw), left in raw
         if a > b:
             a, b = b, a
         if raw < a:
-            med = a
+            raw = a
         elif raw > b:
-            med = b
-        else:
-            med = raw
-        dt = t - self.last_t
+            raw = b
+        a = t - self.last_t  # dt
         self.last_t = t
-        if dt <= 0:
-            dt = 1
-        elif dt > _MAX_DT_MS:
-            dt = _MAX_DT_MS
-        v = self.value
-        v += ((med - v) * dt) // (_TAU_MS + dt)
-        self.value = v
-        return v
+        if a <= 0:
+            a = 1
+        elif a > _MAX_DT_MS:
+            a = _MAX_DT_MS
+        b = self.value
+        b += ((raw - b) * a) // (_TAU_MS + a)
+        self.value = b
+        return b

@@ -24,8 +24,8 @@ Status patterns (LED and pixel; the buzzer beeps on a button event and on a faul
   safe     steady dim light, purple pixel, nothing else (pacer_app.supervisor; the REPL is free)
 The optional OLED shows phase, countdown, rep count and the pressure bar with the target line;
 in relax, drop and push steps the bar zooms to +/- 5 cmH2O around the person's resting line, so a
-2 cmH2O drop is visible. It is redrawn four times a second (a frame takes ~25 ms on the I2C bus),
-never every tick.
+2 cmH2O drop is visible. It is redrawn four times a second and sent a page per tick (a whole
+frame takes ~25 ms on the I2C bus, a page ~3 ms).
 """
 import json
 
@@ -37,14 +37,13 @@ from pacer.program import is_letgo, is_relaxing
 from pacer.settings import FIELDS, Settings
 from pacer.summary import S_GRADE
 from pacer_app.clock import WallClock
-from pacer_app.protocol import (
+from pacer_app.protocol import PROTOCOL, Protocol
+from pacer_app.telemetry import (
     CUE_FAULT,
     CUE_MOTOR,
     CUE_PAUSED,
     CUE_REACHED,
     CUE_TENSION,
-    PROTOCOL,
-    Protocol,
     Telemetry,
 )
 from pacer_app.trace import Trace
@@ -147,9 +146,13 @@ class App:
             self._step(now, dt, code, p, abd)
         if self.wall.due(now):
             self.wall.read(now)  # hourly: keeps ticks_diff within range (pacer_app.clock)
-        if self.screen is not None and ticks_diff(now, self._scr_t) >= 250:
-            self._scr_t = now
-            self._draw(p)
+        scr = self.screen
+        if scr is not None:
+            if ticks_diff(now, self._scr_t) >= 250:
+                self._scr_t = now
+                self._draw(p)
+            else:
+                self._send_page(scr)
         u = self.usb
         if u is not None:
             if self._usb_queue:
@@ -171,17 +174,21 @@ class App:
         if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
             self.el += dt
             t = self.el
-            eng.sensor_fault(t, 0 if code == fault.OK else _engine_fault(code))
+            if code != fault.OK or eng.fault_kind:
+                eng.sensor_fault(t, 0 if code == fault.OK else _engine_fault(code))
             eng.tick(t, p, abd)
-            b.show(now, eng.led, eng.rgb, eng.motor)
+            c = eng.cue
+            m = c.motor
+            b.show(now, c.led, c.rgb, m)
             if eng.q.count:
                 self._events()
             self.trace.add(t, p)
-            if eng.state == DONE:
+            st = eng.state
+            if st == DONE:
                 self._finished()
-            cue = ((CUE_MOTOR if eng.motor else 0) | (CUE_REACHED if eng.reached else 0)
+            cue = ((CUE_MOTOR if m else 0) | (CUE_REACHED if eng.reached else 0)
                    | (CUE_TENSION if eng.watch.tension_active else 0)
-                   | (CUE_PAUSED if eng.state == PAUSED else 0)
+                   | (CUE_PAUSED if st == PAUSED else 0)
                    | (CUE_FAULT if code != fault.OK else 0))
             target = eng.target
             step = eng.step
@@ -221,7 +228,15 @@ class App:
             scr.draw(p, 0, self._scr_full, _RESULT[self.result - 1], -1, 0, 0)
         else:
             scr.draw(p, 0, self._scr_full, self.selected, -1, 0, 0)
-        self._show_screen(scr)
+        # out a page per tick from the next tick on: the whole frame at once (~25 ms at
+        # 400 kHz) would overrun the 20 ms tick and delay the cues four times a second
+        scr.d.start_frame()
+
+    def _send_page(self, scr):
+        try:
+            scr.d.send_page()
+        except OSError:  # a loose OLED must not stop the exercise
+            self.screen = None
 
     def _show_screen(self, scr):
         try:

@@ -123,28 +123,35 @@ class Board:
                     pass
 
     def show(self, t, led, rgb, motor):
-        """Copy one tick's cue levels to the outputs; the motor's own cut-off has the last word."""
-        self.motor.set(motor)
-        self.motor.update(t)
-        if self.led is not None:
-            self.led.duty(led)
-        if self.pixel is not None:
-            self.pixel.set(rgb)
-        if self.buzzer is not None:
-            self.buzzer.update(t)
+        """Copy one tick's cue levels to the outputs; the motor's own cut-off has the last word.
+        Called every tick: a part whose level did not change is not called at all (a call costs
+        more on the chip than the comparison)."""
+        self.motor.follow(motor, t)
+        d = self.led
+        if d is not None and led != d.duty_now:
+            d.duty(led)
+        d = self.pixel
+        if d is not None and rgb != d.rgb:
+            d.set(rgb)
+        d = self.buzzer
+        if d is not None and d.timed:
+            d.update(t)
 
     def sample(self, t):
         """Read the sensors without allocating: returns the fault code and leaves the readings in
         self.cp and self.abd (abdominal cp, or None when absent or faulty)."""
         s = self.sensor
         code = s.update(t)
-        if code == fault.BUS_ERROR and self._i2c_cache:
+        # fault.OK is 0: `not code` spares the module look-up on every tick
+        if code and code == fault.BUS_ERROR and self._i2c_cache:
             self._recover_i2c(t)
-        if self.supply is not None and self.supply.low(t) and code == fault.OK:
+        sup = self.supply
+        if sup is not None and sup.low(t) and not code:
             code = fault.NOT_READY  # supply sag / low battery: readings are not trustworthy
         abd = None
-        if self.abdominal is not None and self.abdominal.update(t) == fault.OK:
-            abd = self.abdominal.cp
+        a = self.abdominal
+        if a is not None and not a.update(t):
+            abd = a.cp
         self.cp = s.cp
         self.abd = abd
         return code

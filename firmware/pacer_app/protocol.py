@@ -5,7 +5,7 @@ Board to host, one line each:
     {"ok": true|false, "cmd": ...}   a reply (exactly one per command line, errors included)
     {"t_ms": ..., "type": ...}       an engine event (pacer.eventfmt), written by the app
     R <record>                       a session log record, while `sessions get` runs
-    T...                             a telemetry frame (Telemetry below)
+    T...                             a telemetry frame (pacer_app.telemetry)
 Anything else (a MicroPython banner or traceback) is not protocol and hosts skip it.
 
 This module knows nothing about hardware: Protocol(device, write) calls methods of `device`
@@ -40,6 +40,7 @@ import json
 
 from pacer.program import ProgramError, build, is_name
 from pacer_app.clock import EPOCH_MAX, EPOCH_MIN
+from pacer_app.wirejson import dumps, loads
 from pacer_hw._compat import const
 
 PROTOCOL = 1
@@ -47,8 +48,6 @@ MAX_LINE = const(512)
 T_LIMIT = 0x7FFFFFFF
 MAX_ID = 99999              # session ids: five digits in the log file names (pacer_app.storage)
 CP_LIMIT = 100000           # +-1000 cmH2O: beyond any probe, so a value past it is garbage
-NUM_LIMIT = 1000000000      # no setting or program field comes near; bigger is a typo or attack
-_JSON_DEPTH = 8
 
 COMMANDS = ("hello", "status", "programs list", "programs show NAME", "programs push JSON",
             "programs delete NAME",
@@ -56,58 +55,6 @@ COMMANDS = ("hello", "status", "programs list", "programs show NAME", "programs 
             "config set KEY JSON", "clock set EPOCH", "sessions list",
             "sessions get ID", "sessions delete ID", "stream on|off", "inject on|off",
             "S T_MS PRESSURE_CP [ABDOMINAL_CP]", "help")
-
-
-def dumps(v, depth=0):
-    """JSON text with sorted keys and NaN/infinity as null: the same text on both runtimes, and
-    never the bare `nan` MicroPython's json would write."""
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return "null" if v != v or v - v != 0 else json.dumps(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if depth > _JSON_DEPTH:
-        return "null"
-    if isinstance(v, dict):
-        return "{" + ", ".join([json.dumps(str(k)) + ": " + dumps(v[k], depth + 1)
-                                for k in sorted(v, key=str)]) + "}"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join([dumps(x, depth + 1) for x in v]) + "]"
-    return json.dumps(str(v))
-
-
-def _check_json(v, depth, what):
-    if depth > _JSON_DEPTH:
-        raise ValueError("%s: nested more than %d deep" % (what, _JSON_DEPTH))
-    if isinstance(v, float) and (v != v or v - v != 0):
-        raise ValueError("%s: NaN and infinity are not accepted; send a finite number" % what)
-    if (isinstance(v, int) or isinstance(v, float)) and not isinstance(v, bool) \
-            and (v > NUM_LIMIT or v < -NUM_LIMIT):
-        raise ValueError("%s: %s is out of range; numbers must be within +-%d"
-                         % (what, v, NUM_LIMIT))
-    if isinstance(v, dict):
-        for k in v:
-            _check_json(v[k], depth + 1, what)
-    elif isinstance(v, list):
-        for x in v:
-            _check_json(x, depth + 1, what)
-
-
-def loads(text, what):
-    """Parse a JSON argument, refusing NaN, infinity, absurd numbers and deep nesting."""
-    try:
-        v = json.loads(text)
-    except ValueError:
-        raise ValueError("%s: not valid JSON (strings need double quotes, e.g. \"kegel\")" % what)
-    _check_json(v, 0, what)
-    return v
 
 
 def _split(s):
@@ -450,110 +397,3 @@ class Protocol:
                              % (t, self._last_t))
         self._last_t = t
         self.device.inject(t, p, abd)
-
-
-# -- telemetry ------------------------------------------------------------------------------
-#
-# T<seq:2><t:6>,<p:4>,<target:4>,<step:3>,<cue:2>[,<abd:4>]\n   lower-case hex, fixed widths
-#   seq     8-bit counter, +1 per frame produced (dropped ones too): a gap means lost frames
-#   t       ms since session start, 0..ffffff (clamped; 4.6 h, sessions are capped at 1 h)
-#   p, target, abd   hundredths of cmH2O, 16-bit two's complement, clamped to -32768..32767
-#   step    step index, fff when there is none
-#   cue     CUE_* bits
-# 27 bytes, 32 with abd: the width is fixed so that a frame torn by a partial write has the
-# wrong length and the host drops it (host_tools/frames.py parses them).
-
-FRAME_MAX = const(32)
-FRAME_SHORT = const(27)
-CUE_MOTOR = const(1)
-CUE_REACHED = const(2)
-CUE_TENSION = const(4)
-CUE_PAUSED = const(8)
-CUE_FAULT = const(16)
-_HEX = b"0123456789abcdef"
-
-
-def _hex(b, pos, v, width):
-    i = pos + width
-    while i > pos:
-        i -= 1
-        b[i] = _HEX[v & 15]
-        v >>= 4
-
-
-def _clamp16(v):
-    return -32768 if v < -32768 else (32767 if v > 32767 else v)
-
-
-def _nowhere(mv):
-    return None  # no port: every frame counts as dropped
-
-
-class Telemetry:
-    """Telemetry frames formatted into one preallocated buffer: no allocation per frame.
-
-    write(buf) -> bytes written, or None when nothing was (MicroPython's non-blocking stream
-    convention); ready() -> whether the port can take a frame now (None: always)."""
-
-    def __init__(self, write=None, ready=None):
-        self.buf = bytearray(FRAME_MAX)
-        mv = memoryview(self.buf)
-        # both frame lengths get their view now: slicing a memoryview later would allocate
-        self._short = mv[:FRAME_SHORT]
-        self._long = mv
-        self._write = write or _nowhere
-        self._ready = ready
-        self.seq = 0
-        self.sent = 0
-        self.dropped = 0
-        # target, step and cue change a few times a minute: their digits are kept between frames
-        self._target = None
-        self._step = None
-        self._cue = None
-        b = self.buf
-        b[0] = 84  # T
-        for i in (9, 14, 19, 23, 26):
-            b[i] = 44  # ,
-
-    def frame(self, seq, t, p, target, step, cue, abd=None):
-        """Format one frame; returns a preallocated memoryview of exactly its bytes, valid until
-        the next call. All arguments are ints."""
-        b = self.buf
-        _hex(b, 1, seq, 2)
-        _hex(b, 3, 0 if t < 0 else (0xFFFFFF if t > 0xFFFFFF else t), 6)
-        _hex(b, 10, _clamp16(p), 4)
-        if target != self._target:
-            self._target = target
-            _hex(b, 15, _clamp16(target), 4)
-        if step != self._step:
-            self._step = step
-            _hex(b, 20, 0xFFF if step < 0 or step > 0xFFF else step, 3)
-        if cue != self._cue:
-            self._cue = cue
-            _hex(b, 24, cue, 2)
-        if abd is None:
-            b[26] = 10
-            return self._short
-        b[26] = 44
-        _hex(b, 27, _clamp16(abd), 4)
-        b[31] = 10
-        return self._long
-
-    def send(self, t, p, target, step, cue, abd=None):
-        """Frame and write one sample if the port is ready, else count a drop. Never raises on
-        a port error and never waits. Returns True if the frame went out whole."""
-        mv = self.frame(self.seq, t, p, target, step, cue, abd)
-        self.seq = (self.seq + 1) & 0xFF
-        ready = self._ready
-        if ready is not None and not ready():
-            self.dropped += 1
-            return False
-        try:
-            n = self._write(mv)
-        except OSError:
-            n = None
-        if n is None or n < len(mv):
-            self.dropped += 1  # a partial frame reaches the host with the wrong length
-            return False
-        self.sent += 1
-        return True

@@ -51,6 +51,10 @@ class Usb:
 
     def read(self):
         """Bytes now waiting, copied into self.buf; returns how many."""
+        for _ in self._pin.ipoll(0):
+            break  # input waits
+        else:
+            return 0  # nothing (most ticks): no further call
         n = 0
         one = self._one
         buf = self.buf
@@ -88,6 +92,8 @@ class Usb:
 
     def flush(self):
         """Send queued text while the port has room; never waits. Returns bytes still queued."""
+        if self._head == self._tail:
+            return 0  # nothing queued (flush resets both to 0 whenever it empties the queue)
         chunks = 0
         while self._head < self._tail and chunks < _CHUNKS_PER_TICK and _any(self._pout):
             k = self._tail - self._head

@@ -33,6 +33,8 @@ class Button:
         self._fired = False
 
     def update(self, t_ms, value):
+        if value == self._raw and not self.pressed and value != self._active:
+            return NONE  # released and steady: nearly every tick
         down = value == self._active
         if value != self._raw:
             self._raw = value

@@ -9,7 +9,7 @@ class Buzzer:
         self.hz = 0
         self._t0 = 0
         self._dur = 0
-        self._timed = False
+        self.timed = False
         pwm.duty_u16(0)
 
     def tone(self, hz, t_ms=0, dur_ms=0):
@@ -18,7 +18,7 @@ class Buzzer:
         if hz <= 0:
             self.off()
             return
-        self._timed = dur_ms > 0
+        self.timed = dur_ms > 0
         self._t0 = t_ms
         self._dur = dur_ms
         if hz != self.hz:
@@ -31,8 +31,8 @@ class Buzzer:
         if self.hz:
             self._pwm.duty_u16(0)
             self.hz = 0
-        self._timed = False
+        self.timed = False
 
     def update(self, t_ms):
-        if self._timed and ticks_diff(t_ms, self._t0) >= self._dur:
+        if self.timed and ticks_diff(t_ms, self._t0) >= self._dur:
             self.off()

@@ -45,6 +45,14 @@ class Motor:
         self._timing = False
         self._drive(0)
 
+    def follow(self, duty, t_ms):
+        """set(duty) then update(t_ms): the loop's call every tick. Off and staying off (most
+        ticks) touches nothing, so it returns at once."""
+        if duty <= 0 and not self.out and not self.duty and not self.cut and not self._timing:
+            return False
+        self.set(duty)
+        return self.update(t_ms)
+
     def update(self, t_ms):
         """Enforce the on-time limit; returns True while the motor is latched off by it."""
         if self.out == 0:

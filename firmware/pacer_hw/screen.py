@@ -1,9 +1,13 @@
 """SSD1306 128x64 OLED over I2C, and the exercise screen drawn on it.
 
-The frame lives in one preallocated bytearray whose first byte is the I2C "data follows" control
-byte, so show() is a single writeto() of the whole buffer with no copying or allocation. At
-400 kHz that transfer takes ~25 ms, longer than a 20 ms control tick: the shell should call
-show() at a few Hz or at phase changes, never every tick.
+The frame lives in one preallocated bytearray, a page (8 rows, 128 columns) at a time, each page
+preceded by the I2C "data follows" control byte: the framebuf's stride is 129, so it never
+draws into those bytes, and each page goes out as one writeto() of a preallocated view with no
+copying or allocation (writevto() would allocate on rp2, which joins the pieces into one heap
+buffer). A whole frame takes ~25 ms at 400 kHz, longer than a 20 ms control tick, so during an
+exercise the shell sends it a page (~3 ms) per tick: start_frame() once the frame is drawn, then
+send_page() each tick. Horizontal addressing carries the controller's write pointer from one
+page to the next, so only the first page sets the window.
 
 draw() renders the exercise view into the frame (no I/O). It only builds strings when the
 number they show changes; otherwise it redraws from cached strings and allocates nothing.
@@ -25,12 +29,15 @@ class SSD1306:
         self._pages = height // 8
         self._cmd = bytearray(2)
         self._cmd[0] = 0x80  # Co=1, D/C#=0: one command byte follows
-        self._buf = bytearray(1 + width * self._pages)
-        self._buf[0] = 0x40  # Co=0, D/C#=1: the rest is display data
-        self.fb = framebuf.FrameBuffer(
-            memoryview(self._buf)[1:], width, height, framebuf.MONO_VLSB
-        )
+        row = width + 1  # the control byte, then the page's columns
+        self._buf = bytearray(row * self._pages)
+        for k in range(self._pages):
+            self._buf[k * row] = 0x40  # Co=0, D/C#=1: the rest is display data
+        mv = memoryview(self._buf)
+        self.fb = framebuf.FrameBuffer(mv[1:], width, height, framebuf.MONO_VLSB, row)
+        self._page = tuple(mv[k * row:(k + 1) * row] for k in range(self._pages))
         self._ext = external_vcc
+        self._next = self._pages  # no frame going out
         self.init()
 
     def _c(self, c):
@@ -61,14 +68,37 @@ class SSD1306:
         self.fb.fill(0)
         self.show()
 
-    def show(self):
+    def _window(self):
         self._c(0x21)
         self._c(0)
         self._c(self.width - 1)
         self._c(0x22)
         self._c(0)
         self._c(self._pages - 1)
-        self._i2c.writeto(self._addr, self._buf)
+
+    def show(self):
+        """The whole frame now (~25 ms at 400 kHz): at start-up and for the results page."""
+        self._next = self._pages
+        self._window()
+        for page in self._page:
+            self._i2c.writeto(self._addr, page)
+
+    def start_frame(self):
+        """Send the frame drawn in fb a page at a time (send_page); a frame still going out is
+        abandoned, and the new one starts from the top."""
+        self._next = 0
+
+    def send_page(self):
+        """Send the next page of the frame begun by start_frame(). True when the whole frame
+        has gone out (nothing is sent then)."""
+        k = self._next
+        if k >= self._pages:
+            return True
+        if k == 0:
+            self._window()
+        self._next = k + 1
+        self._i2c.writeto(self._addr, self._page[k])
+        return False
 
 
 class Screen:

@@ -70,13 +70,14 @@ class PressureSensor:
         """Account one conversion result. bad: a range fault the driver already decided."""
         self._errs = 0
         if raw == self.raw:
-            self._same += 1
+            same = self._same + 1
         else:
-            self._same = 0
+            same = 0
             self.raw = raw
+        self._same = same
         if bad:
             return self._set(bad)
-        if self._same >= self._stuck_n:
+        if same >= self._stuck_n:
             return self._set(fault.STUCK)
         self.value = native
         if not self.zeroed:
@@ -84,8 +85,8 @@ class PressureSensor:
             self.zeroed = True
         self.cp = (((native - self.ref) >> self._pre) * self._m + self._half) >> self._s
         self.fresh = True
-        self.fault = fault.OK
-        return fault.OK
+        self.fault = bad  # fault.OK (0): a bad code returned above
+        return bad
 
     def _set(self, code):
         self.fresh = False

@@ -20,7 +20,7 @@ from typing import Any
 from host_tools import device
 from host_tools.errors import CliError
 from host_tools.files import out_dir
-from pacer_app.protocol import CUE_FAULT, CUE_MOTOR, CUE_PAUSED, CUE_REACHED, CUE_TENSION
+from pacer_app.telemetry import CUE_FAULT, CUE_MOTOR, CUE_PAUSED, CUE_REACHED, CUE_TENSION
 
 NAME = "log"
 HELP = ("Capture telemetry and events live to CSV + JSON lines with a one-line live view; "

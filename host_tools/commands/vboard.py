@@ -19,7 +19,8 @@ EXAMPLE = ("pacer vboard --persona typical --seed 3 --flash-dir build/vflash   (
 def add_arguments(p):
     p.add_argument("--chip", choices=("wasm", "rp2040"), default="wasm",
                    help="wasm: the MicroPython VM with a virtual machine module (default); "
-                        "rp2040: the official rp2 image on an emulated RP2040 (board pico)")
+                        "rp2040: the official rp2 image on an emulated RP2040 (board pico, or "
+                        "pico_w for its wiring)")
     p.add_argument("--image", metavar="FILE",
                    help="--chip rp2040: firmware .bin to run (default: the official "
                         "MicroPython v1.28.0 RPI_PICO image)")

@@ -12,7 +12,12 @@ program is rp2040/chip.mjs, which says what is emulated). The flash is DIR/flash
 Pico's 2 MB: on each power-on the image is copied over its start (like dropping a UF2 on the
 drive) and the rest (the littlefs filesystem) is kept; a .uf2 image is unpacked the way the
 boot ROM's drive writes it. An injected power cut (power_cut_at=N) ends the process inside the
-Nth flash erase/program operation.
+Nth flash erase/program operation. journal=PATH appends every such operation to a file, from
+which flashjournal.replay rebuilds the flash at any point, inside any operation.
+
+--board pico_w wires the World as the pico_w profile (MPRLS sensors on I2C0 and I2C1) around
+the same Pico image: the W's wiring, not its radio (`pacer flash --board pico_w` refuses a
+board that reports a Pico; mpremote runs the firmware there, see docs/vboard.md).
 
 The default image and the boot ROM are committed fixtures (tests/fixtures/rp2040/, see its
 README): the unmodified MicroPython v1.28.0 RPI_PICO build of tools/rp2image.py, so no ARM
@@ -44,7 +49,7 @@ BOOTROM = FIXTURES / "bootrom-b1.bin"
 EMULATOR = ROOT / "node_modules" / "rp2040js" / "package.json"
 FLASH_BYTES = 2 * 1024 * 1024  # the Pico's W25Q16JV
 XIP_BASE = 0x10000000
-BOARDS = ("pico",)
+BOARDS = ("pico", "pico_w")  # RP2040 profiles; pico_w: its wiring, not its radio
 
 
 def uf2_to_flash(data: bytes) -> bytes:
@@ -83,11 +88,13 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
           rate: float | None = None, power_cut_at: int | None = None,
           log: str | os.PathLike | None = None, wait: bool = True,
           ready_timeout: float = 60.0, seed: int = 0, persona: str | None = None,
-          record: str | os.PathLike | None = None) -> Chip:
-    """Power on an emulated Pico; returns once its USB serial is up unless wait=False."""
+          record: str | os.PathLike | None = None,
+          journal: str | os.PathLike | None = None) -> Chip:
+    """Power on an emulated Pico; returns once its USB serial is up unless wait=False.
+    journal: a file that gets every flash erase/program appended (flashjournal reads it)."""
     if board not in BOARDS:
-        raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board pico)"
-                          % board)
+        raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board %s)"
+                          % (board, " or ".join(BOARDS)))
     if not EMULATOR.is_file():
         raise VBoardError("rp2040js is missing (%s): run `make setup`" % EMULATOR.parent)
     img = Path(image) if image is not None else IMAGE
@@ -123,6 +130,7 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
         "seed": int(seed),
         "persona": persona,
         "record": str(Path(record).resolve()) if record is not None else None,
+        "journal": str(Path(journal).resolve()) if journal is not None else None,
     }
     chip = Chip(config, master, tmp_flash, str(log) if log is not None else None)
     try:

@@ -298,6 +298,9 @@ class BMP280(I2CSlave):
             buf[i] = self._read(p + i)
         self.ptr = (p + len(buf)) & 0xFF
 
+    def i2c_read_unused(self, n):
+        self.ptr = (self.ptr - n) & 0xFF
+
     def i2c_mem_write(self, mem, buf):
         n = len(buf)
         if n:

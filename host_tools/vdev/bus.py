@@ -10,6 +10,11 @@ same two GPIOs reach the same devices. machine.I2C turns a transaction into call
   bus_error      OSError(EIO), every transaction (True) or the next n transactions (int n).
   nack / disconnect (per device channel) or no device: OSError(EIO) from rp2 hardware I2C,
                  OSError(ENODEV) from esp32 hardware I2C and from SoftI2C, like the real ports.
+
+A master that clocks bytes one at a time (the emulated RP2040's I2C, host_tools/vboard/rp2040)
+does not know how long a read will be when its first byte is due: it reads ahead with
+i2c_read_into and then calls i2c_read_unused(n) with the n bytes it never clocked out, so a
+device that auto-increments (the BMP280's register pointer) ends where the real one would.
 """
 
 ETIMEDOUT = 110
@@ -28,6 +33,9 @@ class I2CSlave:
     def i2c_read_into(self, buf):
         for i in range(len(buf)):
             buf[i] = 0xFF
+
+    def i2c_read_unused(self, n):
+        pass
 
     def i2c_mem_write(self, mem, buf):
         b = bytearray(1 + len(buf))

@@ -65,9 +65,12 @@ class FrameBuffer:
                 self.pixel(xx, yy, c)
 
     def fill(self, c):
+        # as MicroPython's: the bytes between width and stride are left alone
         v = 0xFF if c else 0
-        for i in range((self.height + 7) // 8 * self.stride):
-            self.buf[i] = v
+        for page in range((self.height + 7) // 8):
+            i = page * self.stride
+            for x in range(self.width):
+                self.buf[i + x] = v
 
     def hline(self, x, y, w, c):
         self.fill_rect(x, y, w, 1, c)

@@ -9,7 +9,10 @@ its arguments as separate one-byte writes. Data goes to GDDRAM through the addre
 The frame as seen on the glass applies segment remap (0xA0/0xA1), COM scan direction
 (0xC0/0xC8), inversion (0xA6/0xA7), entire-display-on (0xA5) and display on/off; a module
 is taken to be mounted so that 0xA1 + 0xC8 shows GDDRAM upright, as nearly all are.
-Every message that carried display data records (t_ms, "oled", frame_count) to the world.
+A frame is recorded (t_ms, "oled", frame_count) to the world when the write pointer wraps
+past the end of the column/page window in horizontal or vertical addressing (a whole frame,
+whether it came in one message or a page at a time), and in page addressing per message that
+carried display data.
 """
 from bus import I2CSlave
 
@@ -44,6 +47,7 @@ class SSD1306(I2CSlave):
         self._cmd = -1
         self._args = []
         self._need = 0
+        self._wrapped = False
 
     # -- command parser -------------------------------------------------------------------------
 
@@ -100,13 +104,21 @@ class SSD1306(I2CSlave):
         if self.mode == 1:  # vertical
             if self.page >= self.page1:
                 self.page = self.page0
-                self.col = self.col0 if self.col >= self.col1 else self.col + 1
+                if self.col >= self.col1:
+                    self.col = self.col0
+                    self._wrapped = True
+                else:
+                    self.col += 1
             else:
                 self.page += 1
         elif self.mode == 0:  # horizontal
             if self.col >= self.col1:
                 self.col = self.col0
-                self.page = self.page0 if self.page >= self.page1 else self.page + 1
+                if self.page >= self.page1:
+                    self.page = self.page0
+                    self._wrapped = True
+                else:
+                    self.page += 1
             else:
                 self.col += 1
         elif self.col < self.width - 1:  # page mode: stops at the end of the page
@@ -136,7 +148,8 @@ class SSD1306(I2CSlave):
                 else:
                     self._command_byte(buf[i])
                 i += 1
-        if data:
+        if self._wrapped or (data and self.mode == 2):
+            self._wrapped = False
             self.frames += 1
             w = self.world
             w.record(w.now_ms(), self.channel, self.frames)

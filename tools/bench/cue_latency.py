@@ -34,7 +34,7 @@ def _trial(tl, offset_us, rest=1500, over=1.5, lead_ticks=60):
         else:
             p = rest
         eng.tick(t, p)
-        if t * 1000 >= t_step_us and eng.reached and eng.rgb == _green(eng.rgb):
+        if t * 1000 >= t_step_us and eng.reached and eng.cue.rgb == _green(eng.cue.rgb):
             return (t * 1000 - t_step_us) / 1000.0
         t += TICK
     return None

@@ -11,6 +11,9 @@
 //   Each operation costs the time a W25Q16 typically takes (4 KB erase 45 ms, 256 B page
 //   program 0.7 ms). Operation config.cutAtWrite (1-based, 0 = never) is cut half way (the first
 //   half of the bytes done), then the process prints "POWERCUT <n>" and exits 75.
+//   config.journal (a path, optional) gets every operation appended as it starts, so a host can
+//   rebuild the flash as it was inside any of them (host_tools/vboard/flashjournal.py reads it):
+//   "E" or "P", offset and byte count (uint32 LE), and for "P" the bytes the firmware asked for.
 // - USB CDC on the pty: what the firmware sends is written to the pty; what the host writes goes
 //   to the OUT endpoint when the firmware asks for it. Output is dropped while no program has
 //   the pty open (EIO), as a board's is with no host.
@@ -20,7 +23,8 @@
 //   config.realtime keeps the virtual clock from running ahead of the wall clock; config.rate
 //   (accelerated) caps it at that many times real time. The emulator itself runs at about 0.4x
 //   real time while the core is busy.
-// - The world (world.mjs): ADC channels, pulls, PWM and pin outputs, the button.
+// - The world (world.mjs): ADC channels, pulls, PWM and pin outputs, the button, the I2C
+//   devices and WS2812 pixels (wires.mjs).
 // stdout carries status lines for the launcher: "READY" once USB is up, "POWERCUT <n>",
 // "REBOOT <reason>". Diagnostics go to stderr.
 import fs from "node:fs";
@@ -63,6 +67,17 @@ const flashFd = fs.openSync(cfg.flashFile, fs.existsSync(cfg.flashFile) ? "r+" :
 }
 
 let flashOps = 0;
+const journalFd = cfg.journal ? fs.openSync(cfg.journal, "a") : null;
+
+function journal(kind, offset, count, chip, src) {
+  if (journalFd === null) return;
+  const rec = Buffer.alloc(9 + (kind === "P" ? count : 0));
+  rec.write(kind, 0, "latin1");
+  rec.writeUInt32LE(offset >>> 0, 1);
+  rec.writeUInt32LE(count >>> 0, 5);
+  for (let i = 0; i < rec.length - 9; i++) rec[9 + i] = chip.readUint8(src + i);
+  fs.writeSync(journalFd, rec);
+}
 
 function persist(offset, length) {
   fs.writeSync(flashFd, flash, offset, length, offset);
@@ -77,6 +92,7 @@ function powerCut() {
 
 function flashErase(chip, offset, count) {
   flashOps++;
+  journal("E", offset, count);
   const cut = flashOps === cfg.cutAtWrite;
   const end = Math.min(offset + (cut ? count >> 1 : count), flashBytes);
   if (offset < 0 || offset >= flashBytes) return 0;
@@ -89,6 +105,7 @@ function flashErase(chip, offset, count) {
 
 function flashProgram(chip, offset, src, count) {
   flashOps++;
+  journal("P", offset, count, chip, src);
   const cut = flashOps === cfg.cutAtWrite;
   const n = Math.min(cut ? count >> 1 : count, flashBytes - offset);
   if (offset < 0 || offset >= flashBytes) return 0;

@@ -10,10 +10,19 @@
 //   as PWM (function 4) their duty as duty_u16 and frequency, as SIO outputs their level; each
 //   change goes to the World ("motor", "motor.hz", "led.pin", ...), which the person watches
 //   and the --record file keeps.
-// Not wired: I2C parts (MPRLS, BMP280, SSD1306), the HX710B and the WS2812 (PIO).
+// - I2C and WS2812 (wires.mjs): the World's I2C devices (the profile's MPRLS, BMP280, SSD1306)
+//   answer on the I2C controllers and on bit-banged pins (the port's scan()), with bus timing;
+//   OLED frames are recorded as "oled" like on the wasm board. WS2812 frames are decoded from
+//   the pin's edges and recorded as "pixel<pin>" (labelled "pixel" on a profile with a pixel,
+//   which the person watches).
+// Not wired: the HX710B (nothing answers on its two pins); a WS2812 driven by PIO
+// (rp2.StateMachine: rp2040js runs PIO untimed, so its pulse widths mean nothing; the port's
+// neopixel bit-bangs on the SIO, which is what is decoded).
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+
+import { Wires } from "./wires.mjs";
 
 const FUNC_PWM = 4;
 const FUNC_SIO = 5;
@@ -109,10 +118,14 @@ export class World {
       chip.adc.completeADCRead(code, false);
     };
     this.levels = new Array(chip.gpio.length).fill(-1);
-    // A pull takes effect when the firmware sets it (the pad write), not a slice later.
+    this.wires = new Wires(chip, this.py);
+    // A pull takes effect when the firmware sets it (the pad write), not a slice later. An I2C
+    // line's level is the bus's (wires.mjs), not its pull's.
     for (const pin of chip.gpio) {
-      pin.addListener(() => this.drive(pin));
-      this.drive(pin);
+      pin.addListener(() => {
+        if (!this.wires.changed(pin)) this.drive(pin);
+      });
+      if (!this.wires.changed(pin)) this.drive(pin);
     }
     for (const o of this.watched) {
       o.duty = -1;
@@ -167,6 +180,7 @@ export class World {
       }
     }
     if (this.button !== null && this.button !== undefined) this.drive(chip.gpio[this.button]);
+    this.wires.update();
     if (Date.now() - this.recorder.last > 1000) this.recorder.flush();
   }
 }
