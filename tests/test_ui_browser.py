@@ -293,6 +293,8 @@ def test_web_serial_static_copy_with_issue11_events():
         assert any("Push 3: coordinated" in t for t in texts)
         assert any("Tension noticed" in t for t in texts)
         assert js(drv, "return window.nudgeSeen") is True
+        # the push step that followed the nudge took its banner down
+        assert js(drv, "return document.getElementById('nudge').hidden") is True
         summary = js(drv, "return document.getElementById('summary').textContent")
         assert "Keep going" in summary and "1 of 2" in summary and "-0.8 cmH2O" in summary
         assert "Great" not in summary and "Good" not in summary   # never praise a tightening

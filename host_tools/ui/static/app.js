@@ -247,6 +247,8 @@ class Live {
     if (t === "phase") {
       if (e.step === 0) this.reset();
       this.phase = e; this.running = true;
+      // a new step's cue replaces a "let go" nudge: it must not linger into a squeeze
+      document.getElementById("nudge").hidden = true; this.nudgeUntil = 0;
       const el = document.getElementById("phase");
       const word = e.role === "baseline" ? "Rest: measuring" : (PHASE_WORDS[e.muscle] || e.muscle);
       el.textContent = word; el.className = "phase " + e.muscle;
