@@ -99,9 +99,10 @@ def test_breathing_and_calibration_show_no_reps_or_target(month, made):
 def test_html_uses_human_column_names(made):
     out, _rows = made
     page = (out / "index.html").read_text()
-    for raw in ("strength_cmH2O", "mean_hold_s", "pre_baseline_cmH2O", "dated_from"):
+    for raw in ("strength_cmH2O", "mean_hold_s", "pre_baseline_cmH2O", "rest_end_cmH2O",
+                "dated_from"):
         assert raw not in page, raw
-    for human in ("best squeeze (cmH2O)", "mean hold (s)", "resting tone before (cmH2O)"):
+    for human in ("best squeeze (cmH2O)", "mean hold (s)", "resting tone at the start (cmH2O)"):
         assert human in page, human
 
 
@@ -220,3 +221,24 @@ def test_out_naming_a_file_or_an_impossible_path_is_one_line(capsys, month, tmp_
         rc, _so, err = run_report(capsys, month[0], "--out", bad)
         assert rc == 2 and len(err.strip().splitlines()) == 1 and "--out" in err, err
     assert f.read_text() == "x"
+
+
+def test_a_warming_probe_is_not_reported_as_a_tighter_floor(month, made):
+    # The simulated probe warms by 2-4 cmH2O over its first minutes, so the rest reading at a
+    # session's end is well above its start. The device gives no resting-tone change when it
+    # cannot take the warm-up out; the report must not make one up from the two readings.
+    _out, rows = made
+    summaries = {}
+    for p in month:
+        with open(p) as f:
+            last = json.loads(f.readlines()[-1])
+        summaries[os.path.basename(p)] = last
+    warm = [r for r in rows if r["pre_baseline_cmH2O"] and r["post_baseline_cmH2O"]
+            and float(r["post_baseline_cmH2O"]) - float(r["pre_baseline_cmH2O"]) > 1.0]
+    assert warm
+    for r in warm:
+        sm = summaries[r["file"]]
+        got, want = r["rest_tone_change_cmH2O"], sm.get("rest_tone_change_cmH2O")
+        assert (got == "") if want is None else (float(got) == want), (r["file"], got, want)
+        assert r["rest_end_cmH2O"] == "" if want is None else r["rest_end_cmH2O"] != ""
+    assert any(summaries[r["file"]].get("rest_tone_change_cmH2O") is None for r in warm)

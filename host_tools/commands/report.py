@@ -65,9 +65,10 @@ LABELS = {
     "reps": "reps", "achieved": "reps achieved", "strength_cmH2O": "best squeeze (cmH2O)",
     "mean_peak_cmH2O": "mean squeeze (cmH2O)", "mean_hold_s": "mean hold (s)",
     "mean_relax_s": "time to relax (s)", "mean_reach_s": "time to peak (s)",
-    "pre_baseline_cmH2O": "resting tone before (cmH2O)",
-    "post_baseline_cmH2O": "resting tone after (cmH2O)",
-    "rest_tone_change_cmH2O": "resting tone change (cmH2O)",
+    "pre_baseline_cmH2O": "resting tone at the start (cmH2O)",
+    "post_baseline_cmH2O": "rest reading at the end, probe warm-up included (cmH2O)",
+    "rest_tone_change_cmH2O": "resting tone change, warm-up taken out (cmH2O)",
+    "rest_end_cmH2O": "resting tone at the end, warm-up taken out (cmH2O)",
     "drops": "drops", "drops_achieved": "drops achieved", "mean_drop_cmH2O": "mean drop (cmH2O)",
     "paradoxical": "tightened instead", "pushes": "pushes",
     "pushes_coordinated": "coordinated pushes", "tension_episodes": "tension episodes",
@@ -329,9 +330,10 @@ def metrics(s):
     drops = [d for d in s.of("drop") if d.get("kind", "drop") == "drop"]
     pushes = [d for d in s.of("drop") if d.get("kind") == "push"]
     pre, post = sm.get("pre_baseline_cmH2O"), sm.get("post_baseline_cmH2O")
+    # the device's own change, with the probe's warm-up taken out; None when it could not tell
+    # the two apart. post - pre would count a warming probe (2-4 cmH2O over the first minutes)
+    # as a floor that tightened.
     change = sm.get("rest_tone_change_cmH2O")
-    if change is None and pre is not None and post is not None:
-        change = round(post - pre, 2)
     tension = sm.get("tension_episodes")
     if tension is None:
         tension = sum(1 for a in s.of("alarm") if a.get("kind") == "tension")
@@ -351,6 +353,8 @@ def metrics(s):
          "mean_relax_s": _mean(relax), "mean_reach_s": _mean(reach),
          "pre_baseline_cmH2O": pre, "post_baseline_cmH2O": post,
          "rest_tone_change_cmH2O": change,
+         "rest_end_cmH2O": (round(pre + change, 2)
+                            if pre is not None and change is not None else None),
          "drops": sm.get("drops", len(drops)) if s.of("drop") or "drops" in sm else None,
          "drops_achieved": (sm.get("drops_achieved",
                                    sum(1 for d in drops if d.get("achieved")))
@@ -527,9 +531,9 @@ PANELS = (
      "lower is better"),
     ("speed: time to peak (mean)", "s", [("mean_reach_s", "#d35400", "to peak")],
      "lower is faster"),
-    ("resting tone", "cmH2O", [("pre_baseline_cmH2O", "#7f8c8d", "before"),
-                               ("post_baseline_cmH2O", "#e67e22", "after")],
-     "lower after = let go"),
+    ("resting tone", "cmH2O", [("pre_baseline_cmH2O", "#7f8c8d", "at the start"),
+                               ("rest_end_cmH2O", "#e67e22", "at the end, warm-up out")],
+     "lower at the end = let go"),
     ("drops: how far the floor let go", "cmH2O", [("mean_drop_cmH2O", "#2e86c1", "mean drop")],
      "higher is better"),
     ("drops let go and coordinated pushes", "% of them",
@@ -806,16 +810,16 @@ def run(args):
 SHOWN = {
     "reps": ("date", "minutes", "completed", "reps", "achieved", "strength_cmH2O",
              "mean_hold_s", "mean_relax_s", "mean_reach_s", "pre_baseline_cmH2O",
-             "post_baseline_cmH2O", "tension_episodes", "grade", "alarms"),
+             "rest_end_cmH2O", "tension_episodes", "grade", "alarms"),
     "drops": ("date", "minutes", "completed", "drops", "drops_achieved", "drops_pct",
               "mean_drop_cmH2O", "paradoxical", "pushes", "pushes_coordinated", "pushes_pct",
               "pre_baseline_cmH2O",
-              "post_baseline_cmH2O", "rest_tone_change_cmH2O", "tension_episodes",
+              "rest_end_cmH2O", "rest_tone_change_cmH2O", "tension_episodes",
               "breathing_min", "grade"),
     "breathing": ("date", "minutes", "completed", "breathing_min", "pre_baseline_cmH2O",
-                  "post_baseline_cmH2O", "tension_episodes", "grade"),
+                  "rest_end_cmH2O", "tension_episodes", "grade"),
     "calibration": ("date", "minutes", "completed", "pre_baseline_cmH2O"),
-    "other": ("date", "minutes", "completed", "pre_baseline_cmH2O", "post_baseline_cmH2O"),
+    "other": ("date", "minutes", "completed", "pre_baseline_cmH2O", "rest_end_cmH2O"),
 }
 
 

@@ -336,10 +336,10 @@ function showSummary(s) {
   if (s.tension_episodes !== undefined) add("tension nudges", s.tension_episodes);
   if (s.pre_baseline_cmH2O !== null && s.pre_baseline_cmH2O !== undefined)
     add("resting level at the start", num(s.pre_baseline_cmH2O, 1) + " cmH2O");
-  if (s.post_baseline_cmH2O !== null && s.post_baseline_cmH2O !== undefined)
-    add("resting level at the end", num(s.post_baseline_cmH2O, 1) + " cmH2O");
   if (s.reps && s.relax_quality_pct !== null && s.relax_quality_pct !== undefined)
     add("reps fully let go", s.relax_quality_pct + " %");
+  // the device's change with the probe's warm-up taken out: the end's raw reading would count a
+  // warming probe as tension
   if (s.rest_tone_change_cmH2O !== null && s.rest_tone_change_cmH2O !== undefined)
     add("resting tone change", num(s.rest_tone_change_cmH2O, 1) + " cmH2O");
   add("length", num((s.duration_ms || 0) / 1000, 0) + " s" + (s.completed === false ? " (stopped early)" : ""));
@@ -560,7 +560,7 @@ function trends(rows) {
     { label: "time to let go after a squeeze, s", colour: "#CC79A7", ys: v("mean_relax_s") }], true);
   smallChart(document.getElementById("chart-rest"), xs, [
     { label: "at the start", colour: "#555555", ys: v("pre_baseline_cmH2O") },
-    { label: "at the end", colour: "#E69F00", ys: v("post_baseline_cmH2O"), dash: [6, 4] }], false);
+    { label: "at the end, probe warm-up taken out", colour: "#E69F00", ys: v("rest_end_cmH2O"), dash: [6, 4] }], false);
   smallChart(document.getElementById("chart-drops"), xs, [
     { label: "mean relaxation of the drops, %", colour: "#0072B2", ys: v("mean_relaxation_pct") }], true);
 }
