@@ -123,7 +123,8 @@ def run_stream(code: str, heap: int = DEFAULT_HEAP, files: dict[str, str] | None
     value (StopIteration.value, or the value of `yield from`) is the VMResult.
     """
     job = _job(code, heap, files, dirs, path, settrace, grow_heap, romfs)
-    proc = subprocess.Popen([_node(), os.fspath(RUNNER)], stdin=subprocess.PIPE,
+    # --expose-gc: mpvm_host.collect() runs V8's collector first (host_tools/js/mprun.mjs)
+    proc = subprocess.Popen([_node(), "--expose-gc", os.fspath(RUNNER)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     assert proc.stdin and proc.stdout and proc.stderr
     err_chunks: list[bytes] = []

@@ -80,20 +80,13 @@ def mpy_build(tmp_path_factory):
 
 
 def test_assessment_session_heap_budget(mpvm, mpy_build):
-    # The same session's peak has read 43.6-43.9 KB in most runs and 49.2 KB in one of a
-    # fresh clone's `make test` (the wasm port's collector is conservative: a stale pointer
-    # can keep a phase boundary's few KB of record text alive until the next collection). A
-    # second run decides when the first is over; a firmware that really grew fails both.
-    peaks = []
-    for _ in range(2):
-        r = _session(mpvm, "pico", fw=mpy_build, heap=VM_HEAP_CAP, alloc=False,
-                     collect_every=50)
-        assert r["done"] and r["program"] == "assessment"
-        assert r["ticks"] > 16000   # 5.6 minutes at 50 Hz
-        peaks.append(r["peak"] - r["b1"])
-        if peaks[-1] <= HEAP_BUDGET:
-            break
-    assert min(peaks) <= HEAP_BUDGET, (peaks, r)
+    # 38,736 B on every run since mpvm_host.collect() lets V8 free the port's proxies first
+    # (host_tools/js/mprun.mjs); before, their timing moved it between 43.3 and 49.2 KB
+    r = _session(mpvm, "pico", fw=mpy_build, heap=VM_HEAP_CAP, alloc=False, collect_every=50)
+    assert r["done"] and r["program"] == "assessment"
+    assert r["ticks"] > 16000   # 5.6 minutes at 50 Hz
+    peak_above_imports = r["peak"] - r["b1"]
+    assert peak_above_imports <= HEAP_BUDGET, r
 
 
 def test_each_boards_deployed_build_fits_64_kb(tmp_path):

@@ -203,7 +203,16 @@ async function main() {
       "    gc.collect()  # only marks a collection as pending in this VM\n" +
       "    await _mpvm_js.tick()  # back at the JS top level it runs\n",
   );
-  mp.registerJsModule("_mpvm_js", { tick: () => new Promise((r) => setImmediate(r)) });
+  // Each await leaves JS-side proxies of Python callables (the promise's resolve and reject)
+  // that hold Python objects until V8 collects them and the port's FinalizationRegistry frees
+  // them: when that happens depends on V8's timing, and a heap peak measured across a session
+  // then varied by ~5 KB from run to run. So V8 collects here, and its finalisers run (two turns
+  // of the event loop), before the Python collection: the proxies of earlier awaits are gone.
+  const tick = () => new Promise((r) => {
+    if (globalThis.gc) globalThis.gc();
+    setImmediate(() => setImmediate(r));
+  });
+  mp.registerJsModule("_mpvm_js", { tick });
 
   // The user's code runs inside a wrapper that catches its exception: the port formats an
   // uncaught exception on the (possibly full) GC heap and hangs if that fails. We format it
