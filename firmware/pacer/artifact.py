@@ -23,6 +23,9 @@ class CoughGuard:
         self.t = array("i", [0] * (2 * _N))
         self.p = array("i", [0] * (2 * _N))
         self.q = array("i", [0] * (2 * _N))
+        # the lowest value each ring holds, kept as it is written (rings start at 0)
+        self.p_floor = 0
+        self.q_floor = 0
         self.reset()
 
     def reset(self):
@@ -37,10 +40,12 @@ class CoughGuard:
     def update(self, t, p, abd, has_abd):
         """Returns True while t is inside a cough window."""
         i = self.i
-        ta = self.t  # the rings as locals: this loop runs every tick
+        ta = self.t  # the rings as locals: this runs every tick
         pa = self.p
         qa = self.q
         j = i + _N
+        po = pa[i]   # the samples this one overwrites
+        qo = qa[i]
         ta[i] = t
         ta[j] = t
         pa[i] = p
@@ -52,41 +57,65 @@ class CoughGuard:
         if n < _N:
             n += 1
             self.count = n
-        # lowest value within the window (the abdominal channel's too when present), newest
-        # first; one loop per case, so the scan tests nothing it does not need
-        lo = p
-        qlo = abd
-        t0 = t - _WINDOW_MS  # older samples are outside the window
-        if has_abd:
-            for k in range(j - 1, j - n, -1):
-                if ta[k] < t0:
-                    break
-                v = pa[k]
-                if v < lo:
-                    lo = v
-                v = qa[k]
-                if v < qlo:
-                    qlo = v
-        else:
-            for k in range(j - 1, j - n, -1):
-                if ta[k] < t0:
-                    break
-                v = pa[k]
-                if v < lo:
-                    lo = v
-        rise = p - lo
-        if has_abd and abd - qlo > rise:
-            rise = abd - qlo
-        if rise >= self.rise_cp:
-            if not self.active:
-                self.events += 1
-                self.start = t
-                self.pre = lo
-            self.active = True
-            self.until = t + _HOLD_MS
-        elif self.active and t >= self.until:
+        # The rings' floors bound the window's lowest values from below: a rise from them under
+        # rise_cp is no rise in the window either, so most ticks skip the scan. A floor is only
+        # searched again when the sample that held it is overwritten by a higher one.
+        pf = self.p_floor
+        if p <= pf:
+            pf = p
+        elif po == pf:
+            pf = p
+            for k in range(_N):
+                if pa[k] < pf:
+                    pf = pa[k]
+        self.p_floor = pf
+        qf = self.q_floor
+        if abd <= qf:
+            qf = abd
+        elif qo == qf:
+            qf = abd
+            for k in range(_N):
+                if qa[k] < qf:
+                    qf = qa[k]
+        self.q_floor = qf
+        rc = self.rise_cp
+        if p - pf >= rc or (has_abd and abd - qf >= rc):
+            # lowest value within the window (the abdominal channel's too when present), newest
+            # first; one loop per case, so the scan tests nothing it does not need
+            lo = p
+            qlo = abd
+            t0 = t - _WINDOW_MS  # older samples are outside the window
+            if has_abd:
+                for k in range(j - 1, j - n, -1):
+                    if ta[k] < t0:
+                        break
+                    v = pa[k]
+                    if v < lo:
+                        lo = v
+                    v = qa[k]
+                    if v < qlo:
+                        qlo = v
+            else:
+                for k in range(j - 1, j - n, -1):
+                    if ta[k] < t0:
+                        break
+                    v = pa[k]
+                    if v < lo:
+                        lo = v
+            rise = p - lo
+            if has_abd and abd - qlo > rise:
+                rise = abd - qlo
+            if rise >= rc:
+                if not self.active:
+                    self.events += 1
+                    self.start = t
+                    self.pre = lo
+                self.active = True
+                self.until = t + _HOLD_MS
+                return True
+        if self.active and t >= self.until:
             # stay open while the cough's tail is still high, but never past _MAX_MS: a squeeze
             # that overlaps a cough must be scored again once the cough is over
-            if p < self.pre + self.rise_cp // 2 or t - self.start >= _MAX_MS:
+            if p < self.pre + rc // 2 or t - self.start >= _MAX_MS:
                 self.active = False
         return self.active
