@@ -128,6 +128,7 @@ class Engine:
         for i in range(timeline.n):
             if is_contraction(timeline.muscle[i]):
                 self.downtraining = False
+        self._shares()
         self._clear_totals()
         self.state = IDLE
         self.step = -1
@@ -290,8 +291,7 @@ class Engine:
         pos = pt - self.st_start
         bl = self.base
         base = bl.value
-        cal = self.cal
-        band = cal.share(s.relax_pct, s.relax_min_cp)
+        band = self.relax_band
         clean = not cough and not faulted
         sc = self.scorer
         # the baseline follows rest, and a release once the rep's relaxation is confirmed
@@ -369,10 +369,7 @@ class Engine:
             cue.trigger(PAT_REACHED, t)
         self.reached = reached
         watching = self.st_relaxing and bl.zeroed and pos >= s.release_grace_ms
-        if self.downtraining:
-            line += base + s.tension_min_cp
-        else:
-            line += base + cal.share(s.tension_pct, s.tension_min_cp)
+        line += base + self.tension_rise
         w = self.watch
         fired = w.count_tension
         w.update(self.q, t, dt, p, calm, watching, line,
@@ -450,7 +447,7 @@ class Engine:
                 flags |= ev.F_UNSETTLED
             sc.begin(ps, i, m, tl.dur_ms[i], self.target, self.base.value, flags, self.abd)
         elif sc.stage == STAGE_HOLD:
-            sc.begin_relax(ps, tl.dur_ms[i], self.cal.share(self.s.relax_pct, self.s.relax_min_cp))
+            sc.begin_relax(ps, tl.dur_ms[i], self.relax_band)
         if is_letgo(m):
             flags = 0
             if self.cal.source == 0:
@@ -490,6 +487,7 @@ class Engine:
             if self.mvc_clean and not self.range_fault and not self.fault_kind:
                 self.cal.offer(self.mvc_peak - self.base.value)
             if self.cal.adopt():
+                self._shares()
                 self.target = self._target()
                 off = self.q.push(ev.CALIB, t)
                 self.q.buf[off + 2] = self.base.value
@@ -543,6 +541,15 @@ class Engine:
                 self.n_drop_measured += 1
         if dr.flags & ev.F_PARADOXICAL:
             self.n_paradox += 1
+
+    def _shares(self):
+        """What the MVC in use sets, kept until it changes (an MVC step's end): the band above
+        the baseline that counts as relaxed, and the rise above it that is tension."""
+        s = self.s
+        cal = self.cal
+        self.relax_band = cal.share(s.relax_pct, s.relax_min_cp)
+        self.tension_rise = (s.tension_min_cp if self.downtraining
+                             else cal.share(s.tension_pct, s.tension_min_cp))
 
     def _target(self):
         return self.base.value + self.cal.share(self.s.target_pct, 0)
@@ -642,7 +649,7 @@ class Engine:
         sm[S_PRE] = self.pre_sum // self.pre_n if self.pre_n else ev.NONE
         sm[S_POST] = self.post_sum // self.post_n if self.post_n else ev.NONE
         if self.pre_n and self.post_n:
-            band = self.cal.share(self.s.relax_pct, self.s.relax_min_cp)
+            band = self.relax_band
             # against the tracked baseline: the probe's own warm-up between the two baselines is
             # not the person's tone (the baseline follows it while settling, never a climb after)
             rise = self.post_rel // self.post_n - self.pre_rel // self.pre_n

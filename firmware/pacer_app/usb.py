@@ -94,6 +94,11 @@ class Usb:
         """Send queued text while the port has room; never waits. Returns bytes still queued."""
         if self._head == self._tail:
             return 0  # nothing queued (flush resets both to 0 whenever it empties the queue)
+        # the sending has its own call: its try block would make this frame, called every
+        # tick, too big for the C stack on MicroPython, and a heap frame costs more than a call
+        return self._drain()
+
+    def _drain(self):
         chunks = 0
         while self._head < self._tail and chunks < _CHUNKS_PER_TICK and _any(self._pout):
             k = self._tail - self._head
