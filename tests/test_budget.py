@@ -80,8 +80,9 @@ def mpy_build(tmp_path_factory):
 
 
 def test_assessment_session_heap_budget(mpvm, mpy_build):
-    # 38,736 B on every run since mpvm_host.collect() lets V8 free the port's proxies first
-    # (host_tools/js/mprun.mjs); before, their timing moved it between 43.3 and 49.2 KB
+    # the same figure on every run (38,672 B here) since mpvm_host.collect() lets V8 free the
+    # port's proxies first (host_tools/js/mprun.mjs); before, their timing moved it between
+    # 43.3 and 49.2 KB
     r = _session(mpvm, "pico", fw=mpy_build, heap=VM_HEAP_CAP, alloc=False, collect_every=50)
     assert r["done"] and r["program"] == "assessment"
     assert r["ticks"] > 16000   # 5.6 minutes at 50 Hz
