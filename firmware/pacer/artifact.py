@@ -91,28 +91,20 @@ class CoughGuard:
         p = pa[j]
         abd = qa[j]
         n = self.count
-        # lowest value within the window (the abdominal channel's too when present), newest
-        # first; one loop per case, so the scan tests nothing it does not need
+        # lowest values within the window, newest first (the abdominal one is used only when
+        # that channel is present; the scan runs only when a rise is possible, so one loop)
         lo = p
         qlo = abd
         t0 = t - _WINDOW_MS  # older samples are outside the window
-        if has_abd:
-            for k in range(j - 1, j - n, -1):
-                if ta[k] < t0:
-                    break
-                v = pa[k]
-                if v < lo:
-                    lo = v
-                v = qa[k]
-                if v < qlo:
-                    qlo = v
-        else:
-            for k in range(j - 1, j - n, -1):
-                if ta[k] < t0:
-                    break
-                v = pa[k]
-                if v < lo:
-                    lo = v
+        for k in range(j - 1, j - n, -1):
+            if ta[k] < t0:
+                break
+            v = pa[k]
+            if v < lo:
+                lo = v
+            v = qa[k]
+            if v < qlo:
+                qlo = v
         rise = p - lo
         if has_abd and abd - qlo > rise:
             rise = abd - qlo
