@@ -18,11 +18,10 @@ def _mean(xs):
 
 
 def row(s: report.Session) -> dict:
-    """report.metrics plus the relaxation and resting-tone figures of the session."""
+    """report.metrics (its resting-tone figures included) plus the day and the drop figures."""
     r = report.metrics(s)
     # the practice day, from the session's own start time (report dates sessions; never mtime)
     r["day"] = s.start.strftime("%Y-%m-%d") if s.start else "undated"
-    sm = s.summary()
     drops = s.of("drop")
     r["drops"] = len([d for d in drops if d.get("kind") == "drop"])
     r["drops_achieved"] = len([d for d in drops if d.get("kind") == "drop" and d.get("achieved")])
@@ -32,8 +31,6 @@ def row(s: report.Session) -> dict:
     r["paradoxical"] = (len([d for d in drops if "paradoxical" in (d.get("flags") or [])])
                         if drops else None)
     r["tension_episodes"] = len([a for a in s.of("alarm") if a.get("kind") == "tension"])
-    r["rest_tone_change_cmH2O"] = sm.get("rest_tone_change_cmH2O")
-    r["grade"] = sm.get("grade")
     return r
 
 
