@@ -603,16 +603,15 @@ def case_25(tmp):
     rig = R.DevRig(tmp, board="pico")
     _start(rig)
     rig.run(12000)
-    eng = rig.app.engine
-    cls = type(eng)
-    orig = cls.tick
+    cls = type(rig.app.engine.cue)
+    orig = cls.running
 
     def stuck_on(self, *a):
         orig(self, *a)
-        self.cue.motor = 65535  # a bug: the cue code keeps the motor on
+        self.motor = 65535  # a bug: the cue code keeps the motor on
 
     try:
-        cls.tick = stuck_on
+        cls.running = stuck_on
         on_since = None
         cut_at = None
         for _ in range(300):
@@ -624,7 +623,7 @@ def case_25(tmp):
         assert cut_at is not None and cut_at - on_since <= 2020, (on_since, cut_at)
         assert rig.board.motor.cut and rig.motor == 0
     finally:
-        cls.tick = orig
+        cls.running = orig
     rig.run(5000)
     return "motor forced on by a bug: cut after %d ms and latched off" % (cut_at - on_since)
 

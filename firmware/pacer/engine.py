@@ -116,12 +116,9 @@ class Engine:
         self.drops = DropScorer(settings)
         self.rest = RestLevel()
         self.breath = BreathRef()
-        self.watch = Watch(settings)
+        self.watch = Watch(settings, self.q)
         self.cue = Cue(settings)
         self.summary = array("i", [0] * N_FIELDS)
-        # scoring sees the signal _DELAY samples late, so the leading edge of a cough (before the
-        # guard can recognise it) is masked too
-        self.dl = array("i", [0] * (3 * _DELAY))
         self.tone = array("i", [0] * _TONE_NBLK)
         # a program without contractions is down-training: tension is judged from tension_min
         self.downtraining = True
@@ -131,6 +128,8 @@ class Engine:
         self._shares()
         self._clear_totals()
         self.state = IDLE
+        self.in_raw = 0       # this tick's readings, for the body (tick())
+        self.in_abd = ABSENT
         self.step = -1
         self.p = 0
         self.abd = 0
@@ -185,7 +184,6 @@ class Engine:
         self._clear_totals()
         self.paused_ms = 0
         self.pause_t = 0
-        self.last_t = 0
         self.step = -1
         self.range_fault = False
         self.range_ok_since = -1
@@ -203,15 +201,14 @@ class Engine:
         self.mvc_peak = 0
         self.mvc_clean = True
         self.reached = False
-        self.dl_n = 0
-        self.dl_i = 0
-        self.cough_seen = 0
         self.abd_ref = 0
-        self.abd_ref_set = False
         self.br_step = -1
         self.summary[S_FATIGUE] = ev.NONE
         self.state = RUNNING
         self.target = self._target()
+        body = self._body()
+        self.resume_body = body.send
+        body.send(None)  # to its first yield
 
     def pause(self, t):
         if self.state == RUNNING:
@@ -246,156 +243,191 @@ class Engine:
 
     # ---- tick ----------------------------------------------------------------------------
     def tick(self, t, raw, abd=ABSENT):
-        # Runs 50 times a second on the chip, where each attribute look-up and call counts:
-        # objects used more than once are bound to locals, what a step fixes is read from the
-        # step's cache (_enter) and calls that would change nothing are skipped.
         st = self.state
         if st != RUNNING and st != PAUSED:
             if st == DONE:
                 self.cue.done(t)
             return
-        dt = t - self.last_t
-        if dt < 0:
-            dt = 0
-        elif dt > _MAX_DT_MS:
-            dt = _MAX_DT_MS
-        self.last_t = t
+        self.in_raw = raw
+        self.in_abd = abd
+        self.resume_body(t)
+
+    def _body(self):
+        """tick()'s work, resumed once per tick (start() makes it). A generator, because on the
+        chip a function whose locals and stack take more than 11 words gets its frame from the
+        heap on every call (py/objfun.c, VM_MAX_STATE_ON_STACK), which cost 50-90 us a tick in a
+        fragmented heap; a generator's frame is made once. Its locals also hold the engine's
+        parts and their bound methods for the session, so a tick looks none of them up (each
+        look-up is a hash probe, a call through an instance two), and the state only ticks use
+        (the delay line, the time of the last tick). What other methods read or set stays on
+        self."""
         s = self.s
-        p = self.filt.update(t, raw)
-        self.p = p
-        has_abd = abd != ABSENT
-        if has_abd:
-            self.has_abd = True
-            abd = self.abd_filt.update(t, abd)
-            self.abd = abd
-        cough = self.guard.update(t, p, abd, has_abd)
-        if cough or self.range_fault or raw >= s.sensor_max_cp:
-            self._check_range(t, raw, cough)
-        else:
-            self.range_hits = 0  # all _check_range does for an in-range sample
-        faulted = self.fault_kind != 0 or self.range_fault
-        cue = self.cue
-        if st == PAUSED:
-            cue.paused(t)
-            return
-        pt = t - self.paused_ms
-        tl = self.tl
-        i = self.step
-        while i + 1 < tl.n and pt >= tl.start_ms[i + 1]:
-            i += 1
-            self._enter(i)
-        if pt >= tl.total_ms:
-            self._finish(t, True)
-            return
-        muscle = self.st_muscle
-        pos = pt - self.st_start
+        max_cp = s.sensor_max_cp
+        grace_ms = s.release_grace_ms
+        filt = self.filt.update
+        abd_filt = self.abd_filt.update
+        guard = self.guard.update
+        rest_feed = self.rest.feed
         bl = self.base
-        base = bl.value
-        band = self.relax_band
-        clean = not cough and not faulted
+        bl_update = bl.update
         sc = self.scorer
-        # the baseline follows rest, and a release once the rep's relaxation is confirmed
-        rest = clean and (muscle == M_REST or muscle == M_RELEASE) and (
-            pos >= self.st_settle
-            or (muscle == M_RELEASE and sc.stage == STAGE_RELAX and sc.relax >= 0))
-        # the local resting level a drop is judged against: rest, or a release once any rep
-        # before it has relaxed (never the residual tension of a squeeze not yet let go)
-        if clean and (muscle == M_REST or (muscle == M_RELEASE and (
-                sc.stage != STAGE_RELAX or sc.relax >= 0))):
-            self.rest.feed(t, p, abd if has_abd else 0)
-        # the pressure with the breath taken out (two channels, once k is learnt), for tension.
-        # The baseline and the rest tone follow the pressure itself: the same signal for both,
-        # so the warm-up the baseline followed is the warm-up in the tone's first minute
+        drops = self.drops
         br = self.breath
-        k = br.k1000 if has_abd else -1
-        if k >= 0:
-            calm = p - (abd - self.abd_ref) * k // 1000
-            line = 0
-        else:
-            calm = p
-            line = br.allowance
-        z = bl.update(t, p, rest, band)
-        if z == 1:
-            self.target = self._target()
-            if has_abd and self.rest.ready():
-                self.abd_ref = self.rest.abdominal()
-                self.abd_ref_set = True
-            self._zero_event(t)
-        elif z == 2:
-            self.faults += 1
-            self._fault_event(t, ev.FAULT_LEAK, 1)
-        if has_abd and not self.abd_ref_set:
-            self.abd_ref = abd
-        # scoring sees the signal _DELAY samples late (written here, not in a method of its
-        # own: every call costs a heap frame on the chip)
-        dl = self.dl
-        k = self.dl_i
-        self.dl_i = (k + 1) % _DELAY
-        k *= 3
-        old_t = dl[k]
-        old_p = dl[k + 1]
-        old_a = dl[k + 2]
-        dl[k] = pt
-        dl[k + 1] = p
-        dl[k + 2] = abd
-        k = self.cough_seen
-        if cough:
-            k = _DELAY + 1
-            self.cough_seen = k
-        elif k:
-            k -= 1
-            self.cough_seen = k
-        if self.dl_n < _DELAY:
-            self.dl_n += 1
-        else:
-            masked = k > 0
-            if sc.stage != STAGE_IDLE:  # an idle scorer takes nothing
-                sc.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, bl.value)
-            k = self.drops
-            if k.stage != DROP_IDLE:
-                if k.update(old_t, dt, old_p, old_a, masked, faulted):
-                    if cue.pat == PAT_NONE:
-                        cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
-            if br.on:
-                br.update(old_t - br.t0, old_p, old_a, masked or faulted)
-            if self.st_mvc and not masked and old_p > self.mvc_peak:
-                self.mvc_peak = old_p
-        contraction = self.st_contraction
-        target = self.target
-        reached = p >= target and contraction and clean
-        if reached and not self.reached and cue.pat == PAT_NONE:
-            # never cut a transition pattern short: on an LED-only board the squeeze buzz is
-            # the cue itself, and a tense start would otherwise shrink it to a 40 ms tick
-            cue.trigger(PAT_REACHED, t)
-        self.reached = reached
-        watching = self.st_relaxing and bl.zeroed and pos >= s.release_grace_ms
-        line += base + self.tension_rise
         w = self.watch
-        fired = w.count_tension
-        w.update(self.q, t, dt, p, calm, watching, line,
-                 contraction and p >= target and not faulted, cough, i)
-        if w.count_tension != fired:
-            cue.trigger(PAT_TENSION, t)
-        # the session's running totals
-        if self.st_baseline and pos * 2 >= self.st_dur:
-            if self.baseline_steps == 0:
-                self.pre_sum += p
-                self.pre_rel += p - bl.value
-                self.pre_n += 1
+        tone = self._tone
+        cue = self.cue
+        tl = self.tl
+        n_steps = tl.n
+        starts = tl.start_ms
+        total_ms = tl.total_ms
+        last_t = 0
+        # scoring sees the signal _DELAY samples late (the leading edge of a cough, before the
+        # guard can recognise it, is masked too): a shift register of two (t, p, abd) stages
+        t1 = p1 = a1 = t2 = p2 = a2 = 0
+        filled = 0      # stages holding a sample
+        seen = 0        # ticks a cough still masks the delayed samples
+        abd_ref_set = False
+        while True:
+            t = yield
+            raw = self.in_raw
+            abd = self.in_abd
+            dt = t - last_t
+            if dt < 0:
+                dt = 0
+            elif dt > _MAX_DT_MS:
+                dt = _MAX_DT_MS
+            last_t = t
+            p = filt(t, raw)
+            self.p = p
+            has_abd = abd != ABSENT
+            if has_abd:
+                if not self.has_abd:
+                    self.has_abd = True
+                abd = abd_filt(t, abd)
+                self.abd = abd
+            cough = guard(t, p, abd, has_abd)
+            if cough or self.range_fault or raw >= max_cp:
+                self._check_range(t, raw, cough)
+            elif self.range_hits:
+                self.range_hits = 0  # all _check_range does for an in-range sample
+            faulted = self.fault_kind != 0 or self.range_fault
+            if self.state == PAUSED:
+                cue.paused(t)
+                continue
+            pt = t - self.paused_ms
+            i = self.step
+            while i + 1 < n_steps and pt >= starts[i + 1]:
+                i += 1
+                self._enter(i)
+            if pt >= total_ms:
+                self._finish(t, True)
+                continue
+            muscle = self.st_muscle
+            pos = pt - self.st_start
+            base = bl.value
+            band = self.relax_band
+            clean = not cough and not faulted
+            # the baseline follows rest, and a release once the rep's relaxation is confirmed
+            rest = clean and (muscle == M_REST or muscle == M_RELEASE) and (
+                pos >= self.st_settle
+                or (muscle == M_RELEASE and sc.stage == STAGE_RELAX and sc.relax >= 0))
+            # the local resting level a drop is judged against: rest, or a release once any rep
+            # before it has relaxed (never the residual tension of a squeeze not yet let go)
+            if clean and (muscle == M_REST or (muscle == M_RELEASE and (
+                    sc.stage != STAGE_RELAX or sc.relax >= 0))):
+                rest_feed(t, p, abd if has_abd else 0)
+            # the pressure with the breath taken out (two channels, once k is learnt), for
+            # tension. The baseline and the rest tone follow the pressure itself: the same signal
+            # for both, so the warm-up the baseline followed is the warm-up in the tone's first
+            # minute
+            k = br.k1000 if has_abd else -1
+            if k >= 0:
+                calm = p - (abd - self.abd_ref) * k // 1000
+                line = 0
             else:
-                self.post_sum += p
-                self.post_rel += p - bl.value
-                self.post_n += 1
-        if watching:
-            self.watch_ticks += 1
-            if p <= base + band:
-                self.watch_relaxed += 1
-        if clean and muscle == M_REST and bl.zeroed:
-            self._tone(dt, p)
-        if faulted:
-            cue.fault(t)
-        else:
-            cue.running(t, pos, reached, w.tension_active)
+                calm = p
+                line = br.allowance
+            z = bl_update(t, p, rest, band)
+            if z == 1:
+                self.target = self._target()
+                if has_abd and self.rest.ready():
+                    self.abd_ref = self.rest.abdominal()
+                    abd_ref_set = True
+                self._zero_event(t)
+            elif z == 2:
+                self.faults += 1
+                self._fault_event(t, ev.FAULT_LEAK, 1)
+            if has_abd and not abd_ref_set:
+                self.abd_ref = abd
+            old_t = t2
+            old_p = p2
+            old_a = a2
+            t2 = t1
+            p2 = p1
+            a2 = a1
+            t1 = pt
+            p1 = p
+            a1 = abd
+            if cough:
+                seen = _DELAY + 1
+            elif seen:
+                seen -= 1
+            if filled < _DELAY:
+                filled += 1
+            else:
+                masked = seen > 0
+                if sc.stage != STAGE_IDLE:  # an idle scorer takes nothing
+                    sc.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, bl.value)
+                if drops.stage != DROP_IDLE:
+                    if drops.update(old_t, dt, old_p, old_a, masked, faulted):
+                        if cue.pat == PAT_NONE:
+                            cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
+                if br.on:
+                    br.update(old_t - br.t0, old_p, old_a, masked or faulted)
+                if self.st_mvc and not masked and old_p > self.mvc_peak:
+                    self.mvc_peak = old_p
+            contraction = self.st_contraction
+            target = self.target
+            reached = p >= target and contraction and clean
+            if reached != self.reached:
+                # never cut a transition pattern short: on an LED-only board the squeeze buzz is
+                # the cue itself, and a tense start would otherwise shrink it to a 40 ms tick
+                if reached and cue.pat == PAT_NONE:
+                    cue.trigger(PAT_REACHED, t)
+                self.reached = reached
+            watching = self.st_relaxing and bl.zeroed and pos >= grace_ms
+            line += base + self.tension_rise
+            fired = w.count_tension
+            w.dt = dt
+            w.p = p
+            w.calm = calm
+            w.line = line
+            w.watching = watching
+            w.above = contraction and p >= target and not faulted
+            w.cough = cough
+            w.update(t)
+            if w.count_tension != fired:
+                cue.trigger(PAT_TENSION, t)
+            # the session's running totals
+            if self.st_baseline and pos * 2 >= self.st_dur:
+                if self.baseline_steps == 0:
+                    self.pre_sum += p
+                    self.pre_rel += p - bl.value
+                    self.pre_n += 1
+                else:
+                    self.post_sum += p
+                    self.post_rel += p - bl.value
+                    self.post_n += 1
+            if watching:
+                self.watch_ticks += 1
+                if p <= base + band:
+                    self.watch_relaxed += 1
+            if clean and muscle == M_REST and bl.zeroed:
+                tone(dt, p)
+            if faulted:
+                cue.fault(t)
+            else:
+                cue.running(t, pos, reached, w.tension_active)
 
     # ---- steps ---------------------------------------------------------------------------
     def _enter(self, i):
@@ -418,6 +450,7 @@ class Engine:
             else:
                 self._finish_drop(t)
         self.step = i
+        self.watch.step = i
         # what the step fixes, read by every tick of it
         self.st_muscle = m
         self.st_start = ps

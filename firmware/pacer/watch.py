@@ -17,79 +17,108 @@ REARM_MS = const(2000)    # ... for 2 s ends an episode
 
 
 class Watch:
-    def __init__(self, settings):
+    """The engine sets one tick's inputs (dt, p, calm, line, watching, above, cough) as
+    attributes, then calls update(t). `step` is the step alarms are told in (set when one
+    starts)."""
+
+    def __init__(self, settings, q):
         self.s = settings
+        self.q = q
+        self.step = -1
+        self.dt = 0            # ms since the previous tick (not counting pauses)
+        self.p = 0             # the pressure
+        self.calm = 0          # the same with the breath taken out (for tension)
+        self.line = 0          # the tension line
+        self.watching = False  # a relaxing step past its grace time with a known baseline
+        self.above = False     # a contraction step held above its target
+        self.cough = False     # inside a cough window
         self.reset()
 
     def reset(self):
-        self.level = 0
-        self.primed = False
-        self.tense_since = -1
-        self.armed = True
-        self.low_since = -1
         self.tension_active = False
-        self.over_since = -1
-        self.over_fired = False
-        self.hold_since = -1
-        self.hold_fired = False
         self.count_tension = 0
         self.count_over = 0
         self.count_hold = 0
+        body = self._body()
+        self.update = body.send
+        body.send(None)  # to its first yield
 
-    def update(self, q, t, dt, p, calm, watching, tension_level, above_target, cough, step):
-        """p: the pressure; calm: the same with the breath taken out (for tension); watching: a
-        relaxing step past its grace time with a known baseline; above_target: a contraction
-        step held above its target."""
+    # update(t) is this generator's send: resumed once a tick, like the engine's own tick, so
+    # that its frame (over 11 words: it would come from the heap on every call on the chip) is
+    # made once, and the watch's own state lives in its locals rather than in attributes (a
+    # look-up each). Inputs come as attributes: as arguments the frame would not fit.
+    def _body(self):
         s = self.s
-        if not cough:
-            # kept x64 so that the integer low-pass has no dead band
-            if not self.primed:
-                self.level = calm << 6
-                self.primed = True
+        tension_ms = s.tension_ms
+        over_cp = s.overpressure_cp
+        max_hold_ms = s.max_hold_ms
+        level = 0            # the slow mean, x64 so that the integer low-pass has no dead band
+        primed = False
+        tense_since = -1
+        armed = True
+        low_since = -1
+        over_since = -1
+        over_fired = False
+        hold_since = -1
+        hold_fired = False
+        while True:
+            t = yield
+            p = self.p
+            cough = self.cough
+            watching = self.watching
+            line = self.line
+            if not cough:
+                if not primed:
+                    level = self.calm << 6
+                    primed = True
+                else:
+                    dt = self.dt
+                    level += ((self.calm << 6) - level) * dt // (_TAU_MS + dt)
+            lvl = level >> 6
+            if watching and lvl > line and not cough:
+                if tense_since < 0:
+                    tense_since = t
+                elif armed and t - tense_since >= tension_ms:
+                    armed = False
+                    self.count_tension += 1
+                    self._emit(t, ev.ALARM_TENSION, p)
             else:
-                self.level += ((calm << 6) - self.level) * dt // (_TAU_MS + dt)
-        lvl = self.level >> 6
-        if watching and lvl > tension_level and not cough:
-            if self.tense_since < 0:
-                self.tense_since = t
-            elif self.armed and t - self.tense_since >= s.tension_ms:
-                self.armed = False
-                self.count_tension += 1
-                self._emit(q, t, ev.ALARM_TENSION, p, step)
-        else:
-            self.tense_since = -1
-        if not self.armed:
-            if watching and lvl < tension_level - _MARGIN_CP:
-                if self.low_since < 0:
-                    self.low_since = t
-                elif t - self.low_since >= REARM_MS:
-                    self.armed = True
-            else:
-                self.low_since = -1
-        self.tension_active = watching and not self.armed and self.low_since < 0
-        if p >= s.overpressure_cp:
-            if self.over_since < 0:
-                self.over_since = t
-            elif not self.over_fired and t - self.over_since >= _OVERPRESSURE_MS:
-                self.over_fired = True
-                self.count_over += 1
-                self._emit(q, t, ev.ALARM_OVERPRESSURE, p, step)
-        elif p < s.overpressure_cp * 9 // 10:
-            self.over_since = -1
-            self.over_fired = False
-        if above_target and not cough:
-            if self.hold_since < 0:
-                self.hold_since = t
-            elif not self.hold_fired and t - self.hold_since >= s.max_hold_ms:
-                self.hold_fired = True
-                self.count_hold += 1
-                self._emit(q, t, ev.ALARM_OVERHOLD, p, step)
-        elif not above_target:
-            self.hold_since = -1
-            self.hold_fired = False
+                tense_since = -1
+            if not armed:
+                if watching and lvl < line - _MARGIN_CP:
+                    if low_since < 0:
+                        low_since = t
+                    elif t - low_since >= REARM_MS:
+                        armed = True
+                else:
+                    low_since = -1
+            active = watching and not armed and low_since < 0
+            if active != self.tension_active:
+                self.tension_active = active
+            if p >= over_cp:
+                if over_since < 0:
+                    over_since = t
+                elif not over_fired and t - over_since >= _OVERPRESSURE_MS:
+                    over_fired = True
+                    self.count_over += 1
+                    self._emit(t, ev.ALARM_OVERPRESSURE, p)
+            elif p < over_cp * 9 // 10:
+                over_since = -1
+                over_fired = False
+            if self.above and not cough:
+                if hold_since < 0:
+                    hold_since = t
+                elif not hold_fired and t - hold_since >= max_hold_ms:
+                    hold_fired = True
+                    self.count_hold += 1
+                    self._emit(t, ev.ALARM_OVERHOLD, p)
+            elif not self.above:
+                hold_since = -1
+                hold_fired = False
 
-    def _emit(self, q, t, kind, p, step):
+    def _emit(self, t, kind, p):
+        q = self.q
         off = q.push(ev.ALARM, t)
         q.buf[off + 2] = kind
         q.buf[off + 3] = p
-        q.buf[off + 4] = step
+        q.buf[off + 4] = self.step

@@ -101,6 +101,13 @@ class App:
         self.tele = Telemetry(self._write_frame, self._ready)
         self.trace = Trace()     # the thinned pressure curve kept in the session log
         self._select(cfg.get("program", _FIRST))
+        self._step_io = [0] * 5   # _step's now, dt, code, p, abd, for its body
+        body = self._step_body()
+        self._resume_step = body.send
+        body.send(None)  # to its first yield
+        body = self._tick_body()
+        self._resume_tick = body.send
+        body.send(None)
 
     def _select(self, name):
         """The program the button starts. A name that is no program (deleted, or a config from
@@ -124,83 +131,116 @@ class App:
     # ---- the tick ------------------------------------------------------------------------
     def tick(self, now, dt):
         """One control period. now: ticks_ms; dt: ms since the previous tick."""
+        self.now = now
+        self._resume_tick(dt)
+
+    # tick() and _step() are thin: their work is done by generators resumed once a call, as
+    # the engine's tick is (pacer.engine: a function with over 11 words of locals and stack
+    # gets its frame from the heap on every call on the chip; a generator's is made once, and
+    # its locals keep the parts it calls bound, so a tick looks none of them up).
+    def _tick_body(self):
         b = self.board
-        self.now = now
-        btn = b.button_event(now)
-        if btn:
-            self._button(btn, now)
-        if self.injecting:
-            code = fault.OK
-            p = self.inj_p
-            abd = self.inj_abd
-        else:
-            code = b.sample(now)
-            p = b.cp
-            a = b.abd
-            abd = ABSENT if a is None else a
-        self.now = now
-        eng = self.engine
-        if self.injecting and eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
-            pass  # hardware-in-the-loop: each `S` sample ticks the engine at its own time
-        else:
-            self._step(now, dt, code, p, abd)
-        if self.wall.due(now):
-            self.wall.read(now)  # hourly: keeps ticks_diff within range (pacer_app.clock)
-        scr = self.screen
-        if scr is not None:
-            if ticks_diff(now, self._scr_t) >= 250:
-                self._scr_t = now
-                self._draw(p)
-            else:
-                self._send_page(scr)
+        button_event = b.button_event
+        sample = b.sample
+        wall = self.wall
+        step = self._step
         u = self.usb
-        if u is not None:
-            if self._usb_queue:
-                u.flush()  # queued replies and event lines first, a chunk at a time
-            n = u.read()
-            if n:
-                self.proto.feed(u.buf, n)
-            if self.proto.sending:
-                # `sessions get`: one record per free port, so none is dropped by a busy link
-                for _ in range(8):
-                    if not u.ready() or not self.proto.pump(1):
-                        break
+        flush = u.flush if self._usb_queue else None
+        proto = self.proto
+        while True:
+            dt = yield
+            now = self.now
+            btn = button_event(now)
+            if btn:
+                self._button(btn, now)
+            if self.injecting:
+                # hardware-in-the-loop: each `S` sample ticks a running engine at its own time
+                eng = self.engine
+                if eng is None or (eng.state != RUNNING and eng.state != PAUSED):
+                    step(now, dt, fault.OK, self.inj_p, self.inj_abd)
+                p = self.inj_p
+            else:
+                code = sample(now)
+                p = b.cp
+                a = b.abd
+                step(now, dt, code, p, ABSENT if a is None else a)
+            if wall.due(now):
+                wall.read(now)  # hourly: keeps ticks_diff within range (pacer_app.clock)
+            scr = self.screen
+            if scr is not None:
+                if ticks_diff(now, self._scr_t) >= 250:
+                    self._scr_t = now
+                    self._draw(p)
+                else:
+                    self._send_page(scr)
+            if u is not None:
+                if flush is not None:
+                    flush()  # queued replies and event lines first, a chunk at a time
+                n = u.read()
+                if n:
+                    proto.feed(u.buf, n)
+                if proto.sending:
+                    # `sessions get`: one record per free port, so none is dropped by a busy link
+                    for _ in range(8):
+                        if not u.ready() or not proto.pump(1):
+                            break
 
     def _step(self, now, dt, code, p, abd):
         """Advance the engine by dt ms with one reading, show the cues, send a frame."""
-        b = self.board
-        eng = self.engine
-        cue = 0
-        if eng is not None and (eng.state == RUNNING or eng.state == PAUSED):
-            self.el += dt
-            t = self.el
-            # fault.OK is 0: testing `code` itself spares two look-ups a test on every tick
-            if code or eng.fault_kind:
-                eng.sensor_fault(t, _engine_fault(code) if code else 0)
-            eng.tick(t, p, abd)
-            c = eng.cue
-            m = c.motor
-            b.show(now, c.led, c.rgb, m)
-            if eng.q.count:
-                self._events()
-            self.trace.add(t, p)
-            st = eng.state
-            if st == DONE:
-                self._finished()
-            cue = ((CUE_MOTOR if m else 0) | (CUE_REACHED if eng.reached else 0)
-                   | (CUE_TENSION if eng.watch.tension_active else 0)
-                   | (CUE_PAUSED if st == PAUSED else 0)
-                   | (CUE_FAULT if code else 0))
-            target = eng.target
-            step = eng.step
-        else:
-            self._idle_show(now, code)
-            target = 0
-            step = -1
-            if code:
-                cue = CUE_FAULT
-        if self.stream:
-            self.tele.send(self.el, p, target, step, cue, None if abd == ABSENT else abd)
+        io = self._step_io
+        io[0] = now
+        io[1] = dt
+        io[2] = code
+        io[3] = p
+        io[4] = abd
+        self._resume_step(None)
+
+    def _step_body(self):
+        io = self._step_io
+        show = self.board.show
+        trace_add = self.trace.add
+        send = self.tele.send
+        eng = None
+        while True:
+            yield
+            now = io[0]
+            p = io[3]
+            abd = io[4]
+            e = self.engine
+            if e is not None and (e.state == RUNNING or e.state == PAUSED):
+                if e is not eng:  # a new session: bind its engine's parts
+                    eng = e
+                    eng_tick = e.tick
+                    c = e.cue
+                    q = e.q
+                    w = e.watch
+                code = io[2]
+                self.el += io[1]
+                t = self.el
+                # fault.OK is 0: testing `code` itself spares two look-ups a test on every tick
+                if code or e.fault_kind:
+                    e.sensor_fault(t, _engine_fault(code) if code else 0)
+                eng_tick(t, p, abd)
+                m = c.motor
+                show(now, c.led, c.rgb, m)
+                if q.count:
+                    self._events()
+                trace_add(t, p)
+                st = e.state
+                if st == DONE:
+                    self._finished()
+                if self.stream:
+                    send(t, p, e.target, e.step,
+                         (CUE_MOTOR if m else 0) | (CUE_REACHED if e.reached else 0)
+                         | (CUE_TENSION if w.tension_active else 0)
+                         | (CUE_PAUSED if st == PAUSED else 0)
+                         | (CUE_FAULT if code else 0), None if abd == ABSENT else abd)
+            else:
+                code = io[2]
+                self._idle_show(now, code)
+                if self.stream:
+                    send(self.el, p, 0, -1, CUE_FAULT if code else 0,
+                         None if abd == ABSENT else abd)
 
     def _draw(self, p):
         """The OLED view: phase, countdown, count, and the pressure bar with its line: the target

@@ -89,9 +89,11 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
           log: str | os.PathLike | None = None, wait: bool = True,
           ready_timeout: float = 60.0, seed: int = 0, persona: str | None = None,
           record: str | os.PathLike | None = None,
-          journal: str | os.PathLike | None = None) -> Chip:
+          journal: str | os.PathLike | None = None,
+          cycle_profile: tuple[str | os.PathLike, int] | None = None) -> Chip:
     """Power on an emulated Pico; returns once its USB serial is up unless wait=False.
-    journal: a file that gets every flash erase/program appended (flashjournal reads it)."""
+    journal: a file that gets every flash erase/program appended (flashjournal reads it).
+    cycle_profile: (file, gpio): cycles per code address while that pin is high (chip.mjs)."""
     if board not in BOARDS:
         raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board %s)"
                           % (board, " or ".join(BOARDS)))
@@ -131,6 +133,8 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
         "persona": persona,
         "record": str(Path(record).resolve()) if record is not None else None,
         "journal": str(Path(journal).resolve()) if journal is not None else None,
+        "cycleProfile": str(Path(cycle_profile[0]).resolve()) if cycle_profile else None,
+        "profilePin": cycle_profile[1] if cycle_profile else 0,
     }
     chip = Chip(config, master, tmp_flash, str(log) if log is not None else None)
     try:

@@ -23,6 +23,7 @@ trust them):
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import subprocess
@@ -40,6 +41,7 @@ MPREMOTE = ROOT / ".venv" / "bin" / "mpremote"
 FROZEN = ROOT / "build" / "image" / "pacer-pico.uf2"  # make image BOARD=pico
 TICK_MS = 20
 TARGETS = {"tick_us_p50": 1000, "alloc_bytes_per_tick": 0}
+PROFILE_PIN = 22  # not wired on any Pico profile: high while the no-display ticks are timed
 
 CHIP_CODE = r"""
 import gc, json, os, select, sys, time
@@ -83,11 +85,13 @@ for i in range(N):
     us_oled[i] = time.ticks_diff(time.ticks_us(), t0)
 screen = app.screen
 app.screen = None  # the same App without a display
+%(gate_on)s
 for i in range(N):
     now = time.ticks_add(now, 20)
     t0 = time.ticks_us()
     app.tick(now, 20)
     us[i] = time.ticks_diff(time.ticks_us(), t0)
+%(gate_off)s
 a1 = gc.mem_alloc()
 gc.enable()
 gc.collect()
@@ -111,9 +115,10 @@ def pct(values, q):
     return s[min(len(s) - 1, int(q * (len(s) - 1) + 0.5))]
 
 
-def run(image, deploy, ticks, warm, log):
+def run(image, deploy, ticks, warm, log, profile=None):
     with tempfile.TemporaryDirectory(prefix="chipbench-") as tmp:
-        chip = rp2040.start(Path(tmp) / "flash", image=image, log=log)
+        chip = rp2040.start(Path(tmp) / "flash", image=image, log=log,
+                            cycle_profile=(profile, PROFILE_PIN) if profile else None)
         try:
             if deploy:
                 env = dict(os.environ, **{device.SLOWDOWN_ENV: "60"})
@@ -122,7 +127,10 @@ def run(image, deploy, ticks, warm, log):
                                    capture_output=True, text=True, env=env)
                 if r.returncode != 0:
                     raise RuntimeError("pacer flash: " + (r.stdout + r.stderr)[-800:])
-            out = mpremote(chip.port, "exec", CHIP_CODE % {"ticks": ticks, "warm": warm})
+            gate = ("gate = machine.Pin(%d, machine.Pin.OUT, value=1)" % PROFILE_PIN, "gate(0)")
+            out = mpremote(chip.port, "exec", CHIP_CODE % {
+                "ticks": ticks, "warm": warm,
+                "gate_on": gate[0] if profile else "", "gate_off": gate[1] if profile else ""})
         finally:
             chip.stop()
     line = [x for x in out.splitlines() if x.startswith("BENCH ")]
@@ -142,6 +150,25 @@ def run(image, deploy, ticks, warm, log):
     return out
 
 
+def symbolize(profile: Path, elf: Path) -> list[tuple[str, float]]:
+    """The cycle profile summed per C function of elf (arm-none-eabi-nm), largest first."""
+    nm = subprocess.run(["arm-none-eabi-nm", "-n", "--defined-only", str(elf)],
+                        capture_output=True, text=True, check=True).stdout
+    starts, names = [], []
+    for line in nm.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            starts.append(int(parts[0], 16) & ~1)
+            names.append(parts[2])
+    totals: dict[str, float] = {}
+    for line in profile.read_text().splitlines():
+        addr, cycles = line.split()
+        i = bisect.bisect_right(starts, int(addr, 16)) - 1
+        name = names[i] if i >= 0 else "?"
+        totals[name] = totals.get(name, 0.0) + float(cycles)
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--frozen", help="the pacer image (make image BOARD=pico) for the _frozen run")
@@ -152,15 +179,29 @@ def main(argv=None) -> int:
     p.add_argument("--warm", type=int, default=50, help="ticks before timing (default 50)")
     p.add_argument("--out", default=str(ROOT / "build" / "bench-rp2040.json"))
     p.add_argument("--log", help="chip diagnostics here")
+    p.add_argument("--profile", metavar="ELF",
+                   help="also print where the no-display ticks spend their cycles, per C "
+                        "function of ELF (the firmware.elf of the image run: needs "
+                        "arm-none-eabi-nm; implies one deployment, --frozen or the official)")
     a = p.parse_args(argv)
     res = {}
     runs = [] if a.no_mpy else [("mpy", rp2040.IMAGE, True)]
     if a.frozen:
         runs.append(("frozen", Path(a.frozen), False))
+    if a.profile:
+        runs = runs[-1:]
     for suffix, image, deploy in runs:
         print("chip bench: %s ..." % suffix, file=sys.stderr, flush=True)
-        for k, v in run(image, deploy, a.ticks, a.warm, a.log).items():
+        prof = Path(a.out).with_suffix(".cycles") if a.profile else None
+        for k, v in run(image, deploy, a.ticks, a.warm, a.log, prof).items():
             res["rp2040_%s_%s" % (k, suffix)] = v
+        if prof is not None:
+            funcs = symbolize(prof, Path(a.profile))
+            total = sum(c for _, c in funcs)
+            print("cycles per no-display tick: %.0f (%.0f us)"
+                  % (total / a.ticks, total / a.ticks * 8 / 1000))
+            for name, c in funcs[:40]:
+                print("%6.1f %%  %8.0f us/tick  %s" % (100 * c / total, c / a.ticks * 0.008, name))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
     for k in sorted(res):

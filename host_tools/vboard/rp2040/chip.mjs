@@ -25,6 +25,9 @@
 //   real time while the core is busy.
 // - The world (world.mjs): ADC channels, pulls, PWM and pin outputs, the button, the I2C
 //   devices and WS2812 pixels (wires.mjs).
+// - Cycle profile (config.cycleProfile, a path; tools/bench/chip.py --profile): the cycles spent
+//   at each flash or RAM address while GPIO config.profilePin is driven high, written as
+//   "address cycles" lines (hex, decimal) each time the pin goes low again.
 // stdout carries status lines for the launcher: "READY" once USB is up, "POWERCUT <n>",
 // "REBOOT <reason>". Diagnostics go to stderr.
 import fs from "node:fs";
@@ -245,10 +248,26 @@ function virtualNs() {
   return chip === null ? clockBase : clockBase + chip.clock.nanos;
 }
 
+// cycles by halfword address: flash (XIP, frozen code and the VM) and RAM (code run from SRAM)
+const profFlash = cfg.cycleProfile ? new Float64Array(flashBytes >> 1) : null;
+const profRam = cfg.cycleProfile ? new Float64Array(0x42000 >> 1) : null;
+
+function writeProfile() {
+  const lines = [];
+  for (let i = 0; i < profFlash.length; i++) {
+    if (profFlash[i] > 0) lines.push((FLASH_BASE + 2 * i).toString(16) + " " + profFlash[i]);
+  }
+  for (let i = 0; i < profRam.length; i++) {
+    if (profRam[i] > 0) lines.push((0x20000000 + 2 * i).toString(16) + " " + profRam[i]);
+  }
+  fs.writeFileSync(cfg.cycleProfile, lines.join("\n") + "\n");
+}
+
 function runSlice() {
   const core = chip.core;
   const clock = chip.clock;
   let cycles = 0;
+  const gate = profFlash !== null ? chip.gpio[cfg.profilePin] : null;
   while (cycles < SLICE_CYCLES && !halted && reboot < 0) {
     if (core.waiting) {
       const dt = clock.nanosToNextAlarm;
@@ -269,6 +288,10 @@ function runSlice() {
     const c = core.executeInstruction();
     clock.tick(c * NS_PER_CYCLE);
     cycles += c;
+    if (gate !== null && gate.outputValue) {
+      if (pc >= FLASH_BASE && pc < FLASH_BASE + flashBytes) profFlash[(pc - FLASH_BASE) >> 1] += c;
+      else if (pc >= 0x20000000 && pc < 0x20042000) profRam[(pc - 0x20000000) >> 1] += c;
+    }
   }
   return false;
 }
@@ -281,12 +304,19 @@ function pace(idle) {
   else if (idle) sleepReal(1);
 }
 
+let profiling = false;
+
 function loop() {
   const until = Date.now() + 50;
   while (!halted && Date.now() < until) {
     pollPty();
     feedHost();
     const idle = runSlice();
+    if (profFlash !== null) {
+      const on = chip.gpio[cfg.profilePin].outputValue;
+      if (profiling && !on) writeProfile();
+      profiling = on;
+    }
     if (reboot >= 0) {
       const reason = reboot;
       reboot = -1;
