@@ -82,9 +82,11 @@ class Baseline:
 
     def _block(self, t, rest, band_cp):
         mean = self.blk_sum // self.blk_n
-        quiet = (self.blk_max - self.blk_min <= _QUIET_CP and self.have_prev
-                 and -_SETTLE_CP <= mean - self.prev_mean <= _SETTLE_CP)
-        self.quiet = quiet
+        self.quiet = (self.blk_max - self.blk_min <= _QUIET_CP and self.have_prev
+                      and -_SETTLE_CP <= mean - self.prev_mean <= _SETTLE_CP)
+        # only a quiet block at rest can set or move the baseline (`rest` says so from here on:
+        # one local fewer keeps this frame off the heap on the chip)
+        rest = rest and self.quiet
         self.prev_mean = mean
         self.have_prev = True
         self.blk_start = t
@@ -93,7 +95,7 @@ class Baseline:
         if not self.zeroed:
             # until zeroed, the latest block is the best guess of rest
             self.value = mean
-            if rest and quiet:
+            if rest:
                 self.zeroed = True
                 self.zero = mean
                 self.zero_t = t
@@ -110,7 +112,7 @@ class Baseline:
             self.mark_t = t
             self.mark_v = self.value
         # a rest level far above the baseline is tension, not drift; below it is always drift
-        if rest and quiet and mean - self.value <= band_cp:
+        if rest and mean - self.value <= band_cp:
             # bounded rate: a fast leak is reported, not silently followed
             step = _SETTLE_STEP_CP if self.settling else _STEP_CP
             if mean > self.value + step:

@@ -38,14 +38,9 @@ class HX710B(PressureSensor):
         self._started = False
         super().__init__(100, counts_per_cmh2o, _WRAP, zero, stuck_n or 3 * rate)
 
-    def update(self, t_ms):
-        if not self._started:
-            self._started = True
-            self._t_ok = t_ms
-        if self._dout.value():
-            if ticks_diff(t_ms, self._t_ok) > self._tmo:
-                return self._set(fault.NOT_READY)
-            return self._idle()
+    def _shift(self):
+        """Clock the 24-bit conversion out (interrupts off: SCK high over ~60 us powers the
+        part down), then the extra pulses that select the next rate."""
         sck = self._sck
         dout = self._dout
         v = 0
@@ -58,6 +53,17 @@ class HX710B(PressureSensor):
             sck.value(1)
             sck.value(0)
         enable_irq(st)
+        return v
+
+    def update(self, t_ms):
+        if not self._started:
+            self._started = True
+            self._t_ok = t_ms
+        if self._dout.value():
+            if ticks_diff(t_ms, self._t_ok) > self._tmo:
+                return self._set(fault.NOT_READY)
+            return self._idle()
+        v = self._shift()
         self._t_ok = t_ms
         # From now on conversions run at the selected rate.
         self._period = self._next_period

@@ -23,10 +23,9 @@ class Pixel:
             return False
         self.rgb = rgb
         b = self._b
-        np = self._np
         buf = self._buf
         if buf is None:  # a neopixel without micropython-lib's buf/ORDER: the tuple way
-            np[self._i] = ((((rgb >> 16) & 0xFF) * b + 127) // 255,
+            self._np[self._i] = ((((rgb >> 16) & 0xFF) * b + 127) // 255,
                            (((rgb >> 8) & 0xFF) * b + 127) // 255,
                            ((rgb & 0xFF) * b + 127) // 255)
         else:
@@ -37,7 +36,7 @@ class Pixel:
             buf[o + order[0]] = (((rgb >> 16) & 0xFF) * b + 127) // 255
             buf[o + order[1]] = (((rgb >> 8) & 0xFF) * b + 127) // 255
             buf[o + order[2]] = ((rgb & 0xFF) * b + 127) // 255
-        np.write()
+        self._np.write()
         return True
 
     def off(self):
