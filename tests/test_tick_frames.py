@@ -4,8 +4,9 @@ On MicroPython a call whose frame is over 11 words is given one from the heap (t
 11-90 us a call on the RP2040, which is why the tick's big bodies are generators (pacer.engine).
 The functions a steady tick calls (no phase change, no event, no button) are found by running
 every built-in program on CPython for 90 s on the pico (MPX5010s, OLED) and two of them on the
-boards with the other pressure drivers; their frames are read from mpy-cross's output. A steady tick is where the time budget is spent 50 times a second; phase
-boundaries and redraws may allocate (they are measured by the chip bench)."""
+boards with the other pressure drivers; their frames are read from mpy-cross's output. A steady
+tick is where the time budget is spent 50 times a second; phase boundaries and redraws may
+allocate (the chip bench measures them)."""
 import hw_env  # noqa: F401 - firmware/ and host_tools/vdev/ on sys.path
 
 # isort: split
@@ -13,10 +14,10 @@ import os
 import sys
 import tempfile
 
-import board_cases as C
-import mpy_frames
 import pytest
 
+import board_cases as C
+import mpy_frames
 from pacer import builtin
 from pacer.engine import PAUSED, RUNNING
 

@@ -80,6 +80,7 @@ from pacer.summary import (
     S_TENSION,
     S_TONE,
 )
+from pacer.tone import RestTone
 from pacer.verdict import grade
 from pacer.watch import Watch
 
@@ -95,9 +96,6 @@ _REST_SETTLE_MS = const(1500)
 _BASELINE_SETTLE_MS = const(1000)
 _RANGE_CLEAR_MS = const(1000)
 _DELAY = const(2)
-_TONE_MIN_MS = const(60000)     # rest tone: the first and the last minute of rest
-_TONE_BLK_MS = const(5000)
-_TONE_NBLK = const(12)
 
 class Engine:
     # The cue levels are the cue's own (eng.cue.led, .rgb, .motor). No properties here: on
@@ -111,6 +109,7 @@ class Engine:
         self.abd_filt = PressureFilter()
         self.guard = CoughGuard(settings.cough_rise_cp)
         self.base = Baseline(settings.leak_limit_cp)
+        self.tone = RestTone(self.base)
         self.cal = Calibration(settings.default_mvc_cp, stored_mvc_cp)
         self.scorer = RepScorer(settings)
         self.drops = DropScorer(settings)
@@ -119,7 +118,6 @@ class Engine:
         self.watch = Watch(settings, self.q)
         self.cue = Cue(settings)
         self.summary = array("i", [0] * N_FIELDS)
-        self.tone = array("i", [0] * _TONE_NBLK)
         # a program without contractions is down-training: tension is judged from tension_min
         self.downtraining = True
         for i in range(timeline.n):
@@ -158,15 +156,6 @@ class Engine:
         self.n_pushes = 0
         self.n_pushes_judged = 0
         self.n_pushes_ok = 0
-        self.tone1_sum = 0
-        self.tone1_n = 0
-        self.tone_mid1 = 0
-        self.tone_bt = 0
-        self.tone_bsum = 0
-        self.tone_bn = 0
-        self.tone_i = 0
-        self.tone_nb = 0
-        self.tone_rest_ms = 0
 
     # ---- control -------------------------------------------------------------------------
     def start(self):
@@ -177,6 +166,7 @@ class Engine:
         self.guard.reset()
         self.base.reset(0)
         self.watch.reset()
+        self.tone.reset()
         self.rest.clear()
         self.breath.reset()
         for i in range(N_FIELDS):
@@ -264,8 +254,10 @@ class Engine:
         s = self.s
         max_cp = s.sensor_max_cp
         grace_ms = s.release_grace_ms
-        filt = self.filt.update
-        abd_filt = self.abd_filt.update
+        pf = self.filt
+        pf_update = pf.update
+        af = self.abd_filt
+        af_update = af.update
         guard = self.guard.update
         rest_feed = self.rest.feed
         bl = self.base
@@ -274,7 +266,8 @@ class Engine:
         drops = self.drops
         br = self.breath
         w = self.watch
-        tone = self._tone
+        tone = self.tone
+        tone_update = tone.update
         cue = self.cue
         tl = self.tl
         n_steps = tl.n
@@ -287,6 +280,10 @@ class Engine:
         filled = 0      # stages holding a sample
         seen = 0        # ticks a cough still masks the delayed samples
         abd_ref_set = False
+        # what the step fixes, read by every tick of it (set when one starts)
+        muscle = M_REST
+        st_start = st_dur = settle = 0
+        contraction = relaxing = baseline_step = mvc_step = False
         while True:
             t = yield
             raw = self.in_raw
@@ -297,13 +294,15 @@ class Engine:
             elif dt > _MAX_DT_MS:
                 dt = _MAX_DT_MS
             last_t = t
-            p = filt(t, raw)
+            pf.t = t
+            p = pf_update(raw)
             self.p = p
             has_abd = abd != ABSENT
             if has_abd:
                 if not self.has_abd:
                     self.has_abd = True
-                abd = abd_filt(t, abd)
+                af.t = t
+                abd = af_update(abd)
                 self.abd = abd
             cough = guard(t, p, abd, has_abd)
             if cough or self.range_fault or raw >= max_cp:
@@ -319,17 +318,24 @@ class Engine:
             while i + 1 < n_steps and pt >= starts[i + 1]:
                 i += 1
                 self._enter(i)
+                muscle = tl.muscle[i]
+                st_start = starts[i]
+                st_dur = tl.dur_ms[i]
+                contraction = is_contraction(muscle)
+                relaxing = is_relaxing(muscle)
+                baseline_step = tl.role[i] == R_BASELINE
+                mvc_step = tl.role[i] == R_MVC
+                settle = _BASELINE_SETTLE_MS if baseline_step else _REST_SETTLE_MS
             if pt >= total_ms:
                 self._finish(t, True)
                 continue
-            muscle = self.st_muscle
-            pos = pt - self.st_start
+            pos = pt - st_start
             base = bl.value
             band = self.relax_band
             clean = not cough and not faulted
             # the baseline follows rest, and a release once the rep's relaxation is confirmed
             rest = clean and (muscle == M_REST or muscle == M_RELEASE) and (
-                pos >= self.st_settle
+                pos >= settle
                 or (muscle == M_RELEASE and sc.stage == STAGE_RELAX and sc.relax >= 0))
             # the local resting level a drop is judged against: rest, or a release once any rep
             # before it has relaxed (never the residual tension of a squeeze not yet let go)
@@ -384,9 +390,8 @@ class Engine:
                             cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
                 if br.on:
                     br.update(old_t - br.t0, old_p, old_a, masked or faulted)
-                if self.st_mvc and not masked and old_p > self.mvc_peak:
+                if mvc_step and not masked and old_p > self.mvc_peak:
                     self.mvc_peak = old_p
-            contraction = self.st_contraction
             target = self.target
             reached = p >= target and contraction and clean
             if reached != self.reached:
@@ -395,7 +400,7 @@ class Engine:
                 if reached and cue.pat == PAT_NONE:
                     cue.trigger(PAT_REACHED, t)
                 self.reached = reached
-            watching = self.st_relaxing and bl.zeroed and pos >= grace_ms
+            watching = relaxing and bl.zeroed and pos >= grace_ms
             line += base + self.tension_rise
             fired = w.count_tension
             w.dt = dt
@@ -409,7 +414,7 @@ class Engine:
             if w.count_tension != fired:
                 cue.trigger(PAT_TENSION, t)
             # the session's running totals
-            if self.st_baseline and pos * 2 >= self.st_dur:
+            if baseline_step and pos * 2 >= st_dur:
                 if self.baseline_steps == 0:
                     self.pre_sum += p
                     self.pre_rel += p - bl.value
@@ -423,7 +428,8 @@ class Engine:
                 if p <= base + band:
                     self.watch_relaxed += 1
             if clean and muscle == M_REST and bl.zeroed:
-                tone(dt, p)
+                tone.dt = dt
+                tone_update(p)
             if faulted:
                 cue.fault(t)
             else:
@@ -451,15 +457,6 @@ class Engine:
                 self._finish_drop(t)
         self.step = i
         self.watch.step = i
-        # what the step fixes, read by every tick of it
-        self.st_muscle = m
-        self.st_start = ps
-        self.st_dur = tl.dur_ms[i]
-        self.st_contraction = is_contraction(m)
-        self.st_relaxing = is_relaxing(m)
-        self.st_baseline = tl.role[i] == R_BASELINE
-        self.st_mvc = tl.role[i] == R_MVC
-        self.st_settle = _BASELINE_SETTLE_MS if self.st_baseline else _REST_SETTLE_MS
         off = self.q.push(ev.PHASE, t)
         b = self.q.buf
         b[off + 2] = i
@@ -616,47 +613,6 @@ class Engine:
                 self.range_fault = False
                 self._fault_event(t, ev.FAULT_OVER_RANGE, 0)
 
-    def _tone(self, dt, p):
-        """Resting level over the first minute of rest after zeroing and over the last minute of
-        rest, in rest time (the floor is asked to move in the other steps)."""
-        since = self.tone_rest_ms
-        self.tone_rest_ms = since + dt
-        if since < _TONE_MIN_MS:
-            self.tone1_sum += p
-            self.tone1_n += 1
-            if since < _TONE_MIN_MS // 2:
-                self.tone_mid1 = self.base.warmed()
-        bsum = self.tone_bsum + p
-        bn = self.tone_bn + 1
-        bt = self.tone_bt + dt
-        if bt >= _TONE_BLK_MS:
-            i = self.tone_i
-            self.tone[i] = bsum // bn
-            self.tone_i = (i + 1) % _TONE_NBLK
-            if self.tone_nb < _TONE_NBLK:
-                self.tone_nb += 1
-            bt = 0
-            bsum = 0
-            bn = 0
-        self.tone_bt = bt
-        self.tone_bsum = bsum
-        self.tone_bn = bn
-
-    def _tone_change(self):
-        """Last minute of rest minus the first minute after zeroing, the probe's own warm-up
-        (followed by the baseline while settling) taken out; unknown with a leak or a short
-        session."""
-        if (self.base.leak or not self.tone1_n or self.tone_nb < _TONE_NBLK
-                or self.tone_rest_ms < 2 * _TONE_MIN_MS):
-            return ev.NONE
-        last = 0
-        for k in range(_TONE_NBLK):
-            last += self.tone[k]
-        last //= _TONE_NBLK
-        first = self.tone1_sum // self.tone1_n
-        # the warm-up after the middle of the first minute inflates the later level
-        return last - first - (self.base.warmed() - self.tone_mid1)
-
     def _finish(self, t, completed):
         self._finish_rep(t)
         self._finish_drop(t)
@@ -705,7 +661,7 @@ class Engine:
         sm[S_PUSHES] = self.n_pushes
         sm[S_PUSHES_JUDGED] = self.n_pushes_judged
         sm[S_PUSHES_OK] = self.n_pushes_ok
-        sm[S_TONE] = self._tone_change()
+        sm[S_TONE] = self.tone.change()
         sm[S_GRADE] = grade(sm, self.downtraining)
         self.state = DONE
         self.q.push(ev.SUMMARY, t)

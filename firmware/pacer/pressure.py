@@ -12,43 +12,42 @@ _MAX_DT_MS = const(200)
 
 
 class PressureFilter:
+    """update(raw) -> the filtered pressure, once per sample, with the sample's time (ms) set in
+    `t` first. update is the send of a generator that keeps the filter's state in its locals:
+    the engine calls two of these every tick, and on MicroPython an attribute costs a hash
+    look-up where a local costs an index (pacer.engine)."""
+
     def __init__(self):
+        self.t = 0
         self.reset()
 
     def reset(self):
-        self.n = 0
-        self.a = 0
-        self.b = 0
-        self.value = 0
-        self.last_t = 0
+        body = self._body()
+        self.update = body.send
+        body.send(None)  # to its first yield
 
-    def update(self, t, raw):
-        """Feed one sample (t in ms, raw in cp); returns the filtered value in cp."""
-        # Few locals on purpose: on MicroPython a call whose locals and stack pass 11 words
-        # takes its frame from the heap, which costs more than the whole filter.
-        a = self.a
-        b = self.b
-        self.a = b
-        self.b = raw
-        if self.n < 2:
-            self.n += 1
-            self.value = raw
-            self.last_t = t
-            return raw
-        # median of (a, b, raw), left in raw
-        if a > b:
-            a, b = b, a
-        if raw < a:
-            raw = a
-        elif raw > b:
-            raw = b
-        a = t - self.last_t  # dt
-        self.last_t = t
-        if a <= 0:
-            a = 1
-        elif a > _MAX_DT_MS:
-            a = _MAX_DT_MS
-        b = self.value
-        b += ((raw - b) * a) // (_TAU_MS + a)
-        self.value = b
-        return b
+    def _body(self):
+        # the first two samples pass through: the median needs three
+        a = yield 0
+        last_t = self.t
+        b = yield a
+        last_t = self.t
+        value = b
+        raw = yield b
+        while True:
+            # median of (a, b, raw), left in m
+            if a > b:
+                m = b if raw < b else (a if raw > a else raw)
+            else:
+                m = a if raw < a else (b if raw > b else raw)
+            a = b
+            b = raw
+            t = self.t
+            dt = t - last_t
+            last_t = t
+            if dt <= 0:
+                dt = 1
+            elif dt > _MAX_DT_MS:
+                dt = _MAX_DT_MS
+            value += ((m - value) * dt) // (_TAU_MS + dt)
+            raw = yield value
