@@ -36,7 +36,6 @@ KNOWN = {
     # yet; the chip bench's kegel rest step does not run them
     "pacer/rep.py:RepScorer.update": "squeeze, flick and max steps: 17 words",
     "pacer/drop.py:DropScorer.update": "drop and push steps: 14 words",
-    "pacer/artifact.py:CoughGuard._rise": "only on ticks where a rise is possible: 20 words",
     "pacer_hw/mprls.py:MPRLS.update": "pico_w's pressure sensor, two try blocks: 18 words",
 }
 

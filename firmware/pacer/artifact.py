@@ -13,107 +13,100 @@ _N = const(8)
 _WINDOW_MS = const(120)
 _HOLD_MS = const(600)
 _MAX_MS = const(1500)
-_FLOOR = const(2 * _N)   # the index of a pressure ring's lowest value
-
-
-def _put(ring, i, v):
-    """Write v at i and i + _N of a ring whose last item keeps its lowest value; returns it."""
-    lo = ring[_FLOOR]
-    old = ring[i]
-    ring[i] = v
-    ring[i + _N] = v
-    if v <= lo:
-        lo = v
-    elif old == lo:
-        # the sample that held the lowest value is gone: look again
-        lo = v
-        for i in range(_N):
-            if ring[i] < lo:
-                lo = ring[i]
-    ring[_FLOOR] = lo
-    return lo
+_FAR = const(1 << 29)    # above any pressure: "no sample yet"
 
 
 class CoughGuard:
+    """update(p) -> True while inside a cough window, once per tick, with the tick's `t` (ms),
+    `abd` and `has_abd` (the abdominal sample, and whether there is one) set first. update is
+    the send of a generator that keeps the guard's state in its locals, as pacer.engine does."""
+
     def __init__(self, rise_cp):
         self.rise_cp = rise_cp
-        # rings of _N samples, each written twice (at i and i + _N), so the samples before i
-        # are the straight run i + _N - 1, i + _N - 2, ...: no wrap to compute in the scan. The
-        # pressure rings' last item is their lowest value (they start at 0).
-        self.t = array("i", [0] * (2 * _N))
-        self.p = array("i", [0] * (2 * _N + 1))
-        self.q = array("i", [0] * (2 * _N + 1))
+        # the last _N samples (time, pressure, abdominal), newest at the index the body keeps
+        self.ts = array("i", [0] * _N)
+        self.ps = array("i", [0] * _N)
+        self.qs = array("i", [0] * _N)
+        self.t = 0
+        self.abd = 0
+        self.has_abd = False
         self.reset()
 
     def reset(self):
-        self.i = 0
-        self.count = 0
-        self.until = 0
-        self.start = 0
-        self.pre = 0
-        self.active = False
         self.events = 0
+        body = self._body()
+        self.update = body.send
+        body.send(None)  # to its first yield
 
-    def update(self, t, p, abd, has_abd):
-        """Returns True while t is inside a cough window."""
-        # Every tick, so its frame fits MicroPython's C stack (11 words: few locals, short
-        # expressions); a heap frame would cost more than the two calls it takes.
-        i = self.i
-        a = self.t
-        a[i] = t
-        a[i + _N] = t
-        self.i = (i + 1) % _N
-        if self.count < _N:
-            self.count += 1
-        # The rings' lowest values bound the window's from below: a rise from them under
-        # rise_cp is no rise in the window either, so most ticks skip the scan. a and i hold
-        # them: one more local would take the frame past 11 words.
-        a = _put(self.p, i, p)
-        i = _put(self.q, i, abd)
-        if p - a >= self.rise_cp or (has_abd and abd - i >= self.rise_cp):
-            if self._rise(has_abd):
-                return True
-        if self.active and t >= self.until:
-            # stay open while the cough's tail is still high, but never past _MAX_MS: a squeeze
-            # that overlaps a cough must be scored again once the cough is over
-            if p < self.pre + self.rise_cp // 2 or t - self.start >= _MAX_MS:
-                self.active = False
-        return self.active
-
-    def _rise(self, has_abd):
-        """Whether the sample just written has risen by rise_cp within the window (the
-        abdominal one too when present): opens or extends the window."""
-        ta = self.t
-        pa = self.p
-        qa = self.q
-        j = self.i - 1 + _N   # the sample just written (k and k + _N hold the same one)
-        t = ta[j]
-        p = pa[j]
-        abd = qa[j]
-        n = self.count
-        # lowest values within the window, newest first (the abdominal one is used only when
-        # that channel is present; the scan runs only when a rise is possible, so one loop)
-        lo = p
-        qlo = abd
-        t0 = t - _WINDOW_MS  # older samples are outside the window
-        for k in range(j - 1, j - n, -1):
-            if ta[k] < t0:
-                break
-            v = pa[k]
-            if v < lo:
-                lo = v
-            v = qa[k]
-            if v < qlo:
-                qlo = v
-        rise = p - lo
-        if has_abd and abd - qlo > rise:
-            rise = abd - qlo
-        if rise < self.rise_cp:
-            return False
-        if not self.active:
-            self.events += 1
-            self.start = t
-            self.pre = lo
-        self.active = True
-        self.until = t + _HOLD_MS
-        return True
+    def _body(self):
+        ta = self.ts
+        pa = self.ps
+        qa = self.qs
+        rise_cp = self.rise_cp
+        i = 0          # where the next sample goes
+        count = 0      # samples in the ring
+        active = False
+        start = until = pre = 0
+        # Lower bounds of the ring's lowest values, so that most ticks skip the scan: the lowest
+        # of the block of _N samples being filled and of the block before it (together a superset
+        # of the last _N). A rise from them under rise_cp is no rise in the window either.
+        filled = 0
+        plo = qlo = plo0 = qlo0 = _FAR
+        while True:
+            p = yield active
+            t = self.t
+            abd = self.abd
+            has_abd = self.has_abd
+            j = i
+            ta[j] = t
+            pa[j] = p
+            qa[j] = abd
+            i = j + 1 if j + 1 < _N else 0
+            if count < _N:
+                count += 1
+            if filled == _N:
+                plo0 = plo
+                qlo0 = qlo
+                plo = p
+                qlo = abd
+                filled = 1
+            else:
+                filled += 1
+                if p < plo:
+                    plo = p
+                if abd < qlo:
+                    qlo = abd
+            lo = plo if plo < plo0 else plo0
+            ql = qlo if qlo < qlo0 else qlo0
+            if p - lo >= rise_cp or (has_abd and abd - ql >= rise_cp):
+                # the lowest values within the window, newest first (the abdominal one counts
+                # only when that channel is present)
+                lo = p
+                ql = abd
+                t0 = t - _WINDOW_MS  # older samples are outside the window
+                k = j
+                for _ in range(count - 1):
+                    k = k - 1 if k else _N - 1
+                    if ta[k] < t0:
+                        break
+                    if pa[k] < lo:
+                        lo = pa[k]
+                    if qa[k] < ql:
+                        ql = qa[k]
+                rise = p - lo
+                if has_abd and abd - ql > rise:
+                    rise = abd - ql
+                if rise >= rise_cp:
+                    # a rise opens the window or extends it
+                    if not active:
+                        self.events += 1
+                        start = t
+                        pre = lo
+                    active = True
+                    until = t + _HOLD_MS
+                    continue
+            if active and t >= until:
+                # stay open while the cough's tail is still high, but never past _MAX_MS: a
+                # squeeze that overlaps a cough must be scored again once the cough is over
+                if p < pre + rise_cp // 2 or t - start >= _MAX_MS:
+                    active = False

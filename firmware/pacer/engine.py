@@ -258,7 +258,8 @@ class Engine:
         pf_update = pf.update
         af = self.abd_filt
         af_update = af.update
-        guard = self.guard.update
+        g = self.guard
+        guard = g.update
         rest_feed = self.rest.feed
         bl = self.base
         bl_update = bl.update
@@ -304,7 +305,10 @@ class Engine:
                 af.t = t
                 abd = af_update(abd)
                 self.abd = abd
-            cough = guard(t, p, abd, has_abd)
+            g.t = t
+            g.abd = abd
+            g.has_abd = has_abd
+            cough = guard(p)
             if cough or self.range_fault or raw >= max_cp:
                 self._check_range(t, raw, cough)
             elif self.range_hits:
