@@ -145,7 +145,7 @@ class App:
         wall = self.wall
         step = self._step
         u = self.usb
-        flush = u.flush if self._usb_queue else None
+        flush = u.flush if u is not None and self._usb_queue else None
         proto = self.proto
         while True:
             dt = yield

@@ -91,6 +91,9 @@ class Board:
         self.cp = 0
         self.abd = None
         self._recover_t = None
+        body = self._sampling()
+        self.sample = body.send
+        body.send(None)  # to its first yield
 
     def _recover_i2c(self, t):
         """A bus error on an I2C sensor: at most once a second, clock a held SDA free and give
@@ -137,24 +140,31 @@ class Board:
         if d is not None and d.timed:
             d.update(t)
 
-    def sample(self, t):
-        """Read the sensors without allocating: returns the fault code and leaves the readings in
-        self.cp and self.abd (abdominal cp, or None when absent or faulty)."""
+    # sample(t) reads the sensors without allocating: returns the fault code and leaves the
+    # readings in self.cp and self.abd (abdominal cp, or None when absent or faulty). It is the
+    # send of this generator, which holds the sensors' update methods in its locals: looked up
+    # through each sensor every tick, they would cost two failed hash look-ups a call.
+    def _sampling(self):
         s = self.sensor
-        code = s.update(t)
-        # fault.OK is 0: `not code` spares the module look-up on every tick
-        if code and code == fault.BUS_ERROR and self._i2c_cache:
-            self._recover_i2c(t)
+        s_update = s.update
         sup = self.supply
-        if sup is not None and sup.low(t) and not code:
-            code = fault.NOT_READY  # supply sag / low battery: readings are not trustworthy
-        abd = None
+        low = sup.low if sup is not None else None
         a = self.abdominal
-        if a is not None and not a.update(t):
-            abd = a.cp
-        self.cp = s.cp
-        self.abd = abd
-        return code
+        a_update = a.update if a is not None else None
+        code = fault.OK
+        while True:
+            t = yield code
+            code = s_update(t)
+            # fault.OK is 0: `not code` spares the module look-up on every tick
+            if code and code == fault.BUS_ERROR and self._i2c_cache:
+                self._recover_i2c(t)
+            if low is not None and low(t) and not code:
+                code = fault.NOT_READY  # supply sag / low battery: readings are not trustworthy
+            self.cp = s.cp
+            if a is not None and a_update is not None and not a_update(t):
+                self.abd = a.cp
+            elif self.abd is not None:
+                self.abd = None
 
     def zero_at_rest(self):
         """Zero the absolute sensors (MPRLS, BMP280) on their last reading: the caller has seen

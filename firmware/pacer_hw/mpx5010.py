@@ -65,8 +65,10 @@ class MPX5010(PressureSensor):
         s = 0
         for _ in range(self._n):
             s += rd()
+        # _sample through the class: through self it is looked for in this instance's
+        # attributes and this class first, two failed look-ups every tick
         if s < self.ref - self._margin:
-            return self._sample(s, s, fault.DISCONNECTED)
+            return PressureSensor._sample(self, s, s, fault.DISCONNECTED)
         if s > self._hi:
-            return self._sample(s, s, fault.OVER_RANGE)
-        return self._sample(s, s)
+            return PressureSensor._sample(self, s, s, fault.OVER_RANGE)
+        return PressureSensor._sample(self, s, s)

@@ -67,14 +67,19 @@ class PressureSensor:
     # -- helpers for the drivers' update() ------------------------------------------------------
 
     def _sample(self, raw, native, bad=fault.OK):
-        """Account one conversion result. bad: a range fault the driver already decided."""
-        self._errs = 0
+        """Account one conversion result. bad: a range fault the driver already decided.
+        Every tick on most boards: an attribute that already holds its value is not stored
+        again (a store is a hash look-up on the chip, a test of the value a cheaper one)."""
+        if self._errs:
+            self._errs = 0
         if raw == self.raw:
             same = self._same + 1
+            self._same = same
         else:
             same = 0
             self.raw = raw
-        self._same = same
+            if self._same:
+                self._same = 0
         if bad:
             return self._set(bad)
         if same >= self._stuck_n:
@@ -84,8 +89,10 @@ class PressureSensor:
             self.ref = native
             self.zeroed = True
         self.cp = (((native - self.ref) >> self._pre) * self._m + self._half) >> self._s
-        self.fresh = True
-        self.fault = bad  # fault.OK (0): a bad code returned above
+        if not self.fresh:
+            self.fresh = True
+        if self.fault:
+            self.fault = bad  # fault.OK (0): a bad code returned above
         return bad
 
     def _set(self, code):
