@@ -117,14 +117,15 @@ def test_steady_state_ticks_allocate_nothing(mpvm, name, settings, level, abd, u
     assert total == 0, "allocated %d bytes over %d steady ticks (worst %d)" % (total, ticks, worst)
 
 
-def test_a_full_assessment_runs_from_source_in_a_112_kb_heap(mpvm, tmp_path):
+def test_a_full_assessment_runs_from_source_in_a_120_kb_heap(mpvm, tmp_path):
     # compiled from .py in the VM: the source compiler's garbage comes on top of the engine;
-    # the deployed (.mpy) session heap is budgeted in test_budget.py
+    # the deployed (.mpy) session heap is budgeted in test_budget.py. It needed 109-112 KB until
+    # the tick's bodies became generators (their code and pacer.tone: 113-116 KB)
     tl = builtin.load("assessment")
     tr = synth.person(tl, synth.effort(30.0), extend_ms=1000)
     path = tmp_path / "t.csv"
     path.write_text(synth.csv_text(tr))
     lines = host_replay.run_micropython(builtin.spec("assessment"), host_trace.read(str(path)),
-                                        heap=112 * 1024)
+                                        heap=120 * 1024)
     s = json.loads(lines[-1])
     assert s["type"] == "summary" and s["completed"] is True and s["reps"] == 11

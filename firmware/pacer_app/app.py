@@ -101,7 +101,7 @@ class App:
         self.tele = Telemetry(self._write_frame, self._ready)
         self.trace = Trace()     # the thinned pressure curve kept in the session log
         self._select(cfg.get("program", _FIRST))
-        self._step_io = [0] * 5   # _step's now, dt, code, p, abd, for its body
+        self._step_io = [0] * 4   # _step's dt, code, p, abd, for its body
         body = self._step_body()
         self._resume_step = body.send
         body.send(None)  # to its first yield
@@ -146,6 +146,7 @@ class App:
         step = self._step
         u = self.usb
         flush = u.flush if u is not None and self._usb_queue else None
+        read = u.read if u is not None else None
         proto = self.proto
         while True:
             dt = yield
@@ -157,13 +158,13 @@ class App:
                 # hardware-in-the-loop: each `S` sample ticks a running engine at its own time
                 eng = self.engine
                 if eng is None or (eng.state != RUNNING and eng.state != PAUSED):
-                    step(now, dt, fault.OK, self.inj_p, self.inj_abd)
+                    step(dt, fault.OK, self.inj_p, self.inj_abd)
                 p = self.inj_p
             else:
                 code = sample(now)
                 p = b.cp
                 a = b.abd
-                step(now, dt, code, p, ABSENT if a is None else a)
+                step(dt, code, p, ABSENT if a is None else a)
             if wall.due(now):
                 wall.read(now)  # hourly: keeps ticks_diff within range (pacer_app.clock)
             scr = self.screen
@@ -173,10 +174,10 @@ class App:
                     self._draw(p)
                 else:
                     self._send_page(scr)
-            if u is not None:
+            if u is not None and read is not None:
                 if flush is not None:
                     flush()  # queued replies and event lines first, a chunk at a time
-                n = u.read()
+                n = read()
                 if n:
                     proto.feed(u.buf, n)
                 if proto.sending:
@@ -185,27 +186,29 @@ class App:
                         if not u.ready() or not proto.pump(1):
                             break
 
-    def _step(self, now, dt, code, p, abd):
-        """Advance the engine by dt ms with one reading, show the cues, send a frame."""
+    def _step(self, dt, code, p, abd):
+        """Advance the engine by dt ms with one reading at self.now, show the cues, send a
+        frame. Four arguments: a bound method called with more copies them to the heap."""
         io = self._step_io
-        io[0] = now
-        io[1] = dt
-        io[2] = code
-        io[3] = p
-        io[4] = abd
+        io[0] = dt
+        io[1] = code
+        io[2] = p
+        io[3] = abd
         self._resume_step(None)
 
     def _step_body(self):
         io = self._step_io
         show = self.board.show
         trace_add = self.trace.add
-        send = self.tele.send
+        # a method call, not a bound method kept here: called with more than four arguments,
+        # a bound method copies them to the heap (py/objboundmeth.c)
+        tele = self.tele
         eng = None
         while True:
             yield
-            now = io[0]
-            p = io[3]
-            abd = io[4]
+            now = self.now
+            p = io[2]
+            abd = io[3]
             e = self.engine
             if e is not None and (e.state == RUNNING or e.state == PAUSED):
                 if e is not eng:  # a new session: bind its engine's parts
@@ -214,8 +217,8 @@ class App:
                     c = e.cue
                     q = e.q
                     w = e.watch
-                code = io[2]
-                self.el += io[1]
+                code = io[1]
+                self.el += io[0]
                 t = self.el
                 # fault.OK is 0: testing `code` itself spares two look-ups a test on every tick
                 if code or e.fault_kind:
@@ -230,17 +233,17 @@ class App:
                 if st == DONE:
                     self._finished()
                 if self.stream:
-                    send(t, p, e.target, e.step,
-                         (CUE_MOTOR if m else 0) | (CUE_REACHED if e.reached else 0)
-                         | (CUE_TENSION if w.tension_active else 0)
-                         | (CUE_PAUSED if st == PAUSED else 0)
-                         | (CUE_FAULT if code else 0), None if abd == ABSENT else abd)
+                    tele.send(t, p, e.target, e.step,
+                              (CUE_MOTOR if m else 0) | (CUE_REACHED if e.reached else 0)
+                              | (CUE_TENSION if w.tension_active else 0)
+                              | (CUE_PAUSED if st == PAUSED else 0)
+                              | (CUE_FAULT if code else 0), None if abd == ABSENT else abd)
             else:
-                code = io[2]
+                code = io[1]
                 self._idle_show(now, code)
                 if self.stream:
-                    send(self.el, p, 0, -1, CUE_FAULT if code else 0,
-                         None if abd == ABSENT else abd)
+                    tele.send(self.el, p, 0, -1, CUE_FAULT if code else 0,
+                              None if abd == ABSENT else abd)
 
     def _draw(self, p):
         """The OLED view: phase, countdown, count, and the pressure bar with its line: the target
@@ -558,4 +561,4 @@ class App:
             # whether the host streams in real time or faster, on a board or a virtual one.
             dt = 0 if self.inj_t < 0 else t - self.inj_t
             self.inj_t = t
-            self._step(self.now, dt, fault.OK, p, self.inj_abd)
+            self._step(dt, fault.OK, p, self.inj_abd)
