@@ -105,14 +105,15 @@ class Watch:
             elif p < over_cp * 9 // 10:
                 over_since = -1
                 over_fired = False
-            if self.above and not cough:
+            above = self.above
+            if above and not cough:
                 if hold_since < 0:
                     hold_since = t
                 elif not hold_fired and t - hold_since >= max_hold_ms:
                     hold_fired = True
                     self.count_hold += 1
                     self._emit(t, ev.ALARM_OVERHOLD, p)
-            elif not self.above:
+            elif not above:
                 hold_since = -1
                 hold_fired = False
 
