@@ -90,10 +90,13 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
           ready_timeout: float = 60.0, seed: int = 0, persona: str | None = None,
           record: str | os.PathLike | None = None,
           journal: str | os.PathLike | None = None,
-          cycle_profile: tuple[str | os.PathLike, int] | None = None) -> Chip:
+          cycle_profile: tuple[str | os.PathLike, int] | None = None,
+          lookup_at: int | None = None) -> Chip:
     """Power on an emulated Pico; returns once its USB serial is up unless wait=False.
     journal: a file that gets every flash erase/program appended (flashjournal reads it).
-    cycle_profile: (file, gpio): cycles per code address while that pin is high (chip.mjs)."""
+    cycle_profile: (file, gpio): cycles per code address while that pin is high (chip.mjs).
+    lookup_at: with it, the address of mp_map_lookup: its calls while the pin is high go to
+    file.lookups, counted by map and key."""
     if board not in BOARDS:
         raise VBoardError("the emulated RP2040 is a Pico; board %r is not one (use --board %s)"
                           % (board, " or ".join(BOARDS)))
@@ -135,6 +138,7 @@ def start(flash_dir: str | os.PathLike | None = None, *, board: str = "pico",
         "journal": str(Path(journal).resolve()) if journal is not None else None,
         "cycleProfile": str(Path(cycle_profile[0]).resolve()) if cycle_profile else None,
         "profilePin": cycle_profile[1] if cycle_profile else 0,
+        "lookupAt": lookup_at,
     }
     chip = Chip(config, master, tmp_flash, str(log) if log is not None else None)
     try:

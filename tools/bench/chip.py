@@ -26,6 +26,7 @@ import argparse
 import bisect
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,34 +73,42 @@ for i in range(WARM):
 gc.collect()
 low = min(low, gc.mem_free())
 us_oled = array("i", [0] * N)
-# every global exists before the timed loops: a new one can grow the module's dict
-screen = None
-t0 = 0
-i = 0
+alloc = array("i", [0])
+
+
+def timed(tick, us, now, alloc, gate):
+    # in a function, so that the harness's names are locals: a module-level loop would add
+    # look-ups of time, app and now (about 8 us) to every timed tick
+    tu = time.ticks_us
+    td = time.ticks_diff
+    ta = time.ticks_add
+    a0 = gc.mem_alloc()  # walks the heap: outside the profiled span
+    if gate:
+        gate(1)
+    for i in range(len(us)):
+        now = ta(now, 20)
+        t0 = tu()
+        tick(now, 20)
+        us[i] = td(tu(), t0)
+    if gate:
+        gate(0)
+    alloc[0] += gc.mem_alloc() - a0
+    return now
+
+
+tick = app.tick
 gc.disable()
-a0 = gc.mem_alloc()
-for i in range(N):
-    now = time.ticks_add(now, 20)
-    t0 = time.ticks_us()
-    app.tick(now, 20)
-    us_oled[i] = time.ticks_diff(time.ticks_us(), t0)
+now = timed(tick, us_oled, now, alloc, None)
 screen = app.screen
 app.screen = None  # the same App without a display
-%(gate_on)s
-for i in range(N):
-    now = time.ticks_add(now, 20)
-    t0 = time.ticks_us()
-    app.tick(now, 20)
-    us[i] = time.ticks_diff(time.ticks_us(), t0)
-%(gate_off)s
-a1 = gc.mem_alloc()
+now = timed(tick, us, now, alloc, %(gate)s)
 gc.enable()
 gc.collect()
 low = min(low, gc.mem_free())
 app.stop()
 board.outputs_off()
 print("BENCH " + json.dumps({"us": list(us), "us_oled": list(us_oled) if screen else None,
-                             "alloc": a1 - a0, "free0": free0, "low": low}))
+                             "alloc": alloc[0], "free0": free0, "low": low}))
 """
 
 
@@ -115,10 +124,11 @@ def pct(values, q):
     return s[min(len(s) - 1, int(q * (len(s) - 1) + 0.5))]
 
 
-def run(image, deploy, ticks, warm, log, profile=None):
+def run(image, deploy, ticks, warm, log, profile=None, lookup_at=None):
     with tempfile.TemporaryDirectory(prefix="chipbench-") as tmp:
         chip = rp2040.start(Path(tmp) / "flash", image=image, log=log,
-                            cycle_profile=(profile, PROFILE_PIN) if profile else None)
+                            cycle_profile=(profile, PROFILE_PIN) if profile else None,
+                            lookup_at=lookup_at)
         try:
             if deploy:
                 env = dict(os.environ, **{device.SLOWDOWN_ENV: "60"})
@@ -127,10 +137,10 @@ def run(image, deploy, ticks, warm, log, profile=None):
                                    capture_output=True, text=True, env=env)
                 if r.returncode != 0:
                     raise RuntimeError("pacer flash: " + (r.stdout + r.stderr)[-800:])
-            gate = ("gate = machine.Pin(%d, machine.Pin.OUT, value=1)" % PROFILE_PIN, "gate(0)")
+            gate = "machine.Pin(%d, machine.Pin.OUT, value=0)" % PROFILE_PIN if profile else "None"
             out = mpremote(chip.port, "exec", CHIP_CODE % {
                 "ticks": ticks, "warm": warm,
-                "gate_on": gate[0] if profile else "", "gate_off": gate[1] if profile else ""})
+                "gate": gate})
         finally:
             chip.stop()
     line = [x for x in out.splitlines() if x.startswith("BENCH ")]
@@ -150,8 +160,8 @@ def run(image, deploy, ticks, warm, log, profile=None):
     return out
 
 
-def symbolize(profile: Path, elf: Path) -> list[tuple[str, float]]:
-    """The cycle profile summed per C function of elf (arm-none-eabi-nm), largest first."""
+def functions(elf: Path) -> tuple[list[int], list[str]]:
+    """Start addresses (ascending) and names of elf's functions (arm-none-eabi-nm)."""
     nm = subprocess.run(["arm-none-eabi-nm", "-n", "--defined-only", str(elf)],
                         capture_output=True, text=True, check=True).stdout
     starts, names = [], []
@@ -160,6 +170,12 @@ def symbolize(profile: Path, elf: Path) -> list[tuple[str, float]]:
         if len(parts) == 3 and parts[1] in "tTwW":
             starts.append(int(parts[0], 16) & ~1)
             names.append(parts[2])
+    return starts, names
+
+
+def symbolize(profile: Path, elf: Path) -> list[tuple[str, float]]:
+    """The cycle profile summed per C function of elf, largest first."""
+    starts, names = functions(elf)
     totals: dict[str, float] = {}
     for line in profile.read_text().splitlines():
         addr, cycles = line.split()
@@ -167,6 +183,48 @@ def symbolize(profile: Path, elf: Path) -> list[tuple[str, float]]:
         name = names[i] if i >= 0 else "?"
         totals[name] = totals.get(name, 0.0) + float(cycles)
     return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+def qstr_names(build: Path) -> list[str]:
+    """qstr number -> name for an image built in build: the static pools
+    (genhdr/qstrdefs.generated.h: QDEF0 entries, then QDEF1) then the frozen code's pool
+    (frozen_content.c), as py/qstr.h and mpy-tool.py number them."""
+    q0, q1 = [], []
+    for line in (build / "genhdr" / "qstrdefs.generated.h").read_text().splitlines():
+        m = re.match(r'QDEF([01])\(MP_QSTR(\w*),', line)
+        if m:
+            (q0 if m.group(1) == "0" else q1).append(m.group(2).lstrip("_") or "''")
+    frozen = []
+    text = (build / "frozen_content.c").read_text()
+    start = text.find("= MP_QSTRnumber_of,")
+    if start >= 0:
+        for line in text[text.rfind("\n", 0, start) + 1:].splitlines():
+            m = re.match(r"\s*MP_QSTR_(\w+)", line)
+            if not m:
+                break
+            frozen.append(m.group(1))
+    return q0 + q1 + frozen
+
+
+def lookup_table(path: Path, build: Path, ticks: int, top: int = 40) -> list[str]:
+    """Rows of the tick's mp_map_lookup calls, most frequent first: calls per tick, key, and
+    the map's address, slots and entries (a miss in a nearly full map probes most of it)."""
+    names = qstr_names(build)
+    rows = []
+    for line in path.read_text().split("\n"):
+        if not line:
+            continue
+        addr, alloc, used, key, kind, n = line.split()
+        k = int(key, 16)
+        if k & 7 == 2 and (k >> 3) < len(names):
+            key = names[k >> 3]
+        rows.append((int(n) / ticks, key, addr, int(alloc), int(used), int(kind)))
+    rows.sort(key=lambda r: -r[0])
+    total = sum(r[0] for r in rows)
+    out = ["mp_map_lookup calls per no-display tick: %.0f (key, map at, used/slots)" % total]
+    out += ["%8.1f  %-28s %s %d/%d%s" % (n, key, addr, used, alloc, "  (add)" if kind else "")
+            for n, key, addr, alloc, used, kind in rows[:top]]
+    return out
 
 
 def main(argv=None) -> int:
@@ -193,7 +251,11 @@ def main(argv=None) -> int:
     for suffix, image, deploy in runs:
         print("chip bench: %s ..." % suffix, file=sys.stderr, flush=True)
         prof = Path(a.out).with_suffix(".cycles") if a.profile else None
-        for k, v in run(image, deploy, a.ticks, a.warm, a.log, prof).items():
+        lookup_at = None
+        if a.profile:
+            starts, names = functions(Path(a.profile))
+            lookup_at = starts[names.index("mp_map_lookup")]
+        for k, v in run(image, deploy, a.ticks, a.warm, a.log, prof, lookup_at).items():
             res["rp2040_%s_%s" % (k, suffix)] = v
         if prof is not None:
             funcs = symbolize(prof, Path(a.profile))
@@ -202,6 +264,10 @@ def main(argv=None) -> int:
                   % (total / a.ticks, total / a.ticks * 8 / 1000))
             for name, c in funcs[:40]:
                 print("%6.1f %%  %8.0f us/tick  %s" % (100 * c / total, c / a.ticks * 0.008, name))
+            if Path(str(prof) + ".lookups").is_file() and not deploy:
+                # named from the image's build folder (its qstrs; .mpy code's are the heap's)
+                print("\n".join(lookup_table(Path(str(prof) + ".lookups"),
+                                              Path(a.profile).parent, a.ticks)))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
     for k in sorted(res):

@@ -38,6 +38,7 @@ import { World } from "./world.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
 const EXIT_POWER_CUT = 75;
+const EXIT_HARD_FAULT = 76;
 const NS_PER_CYCLE = 8; // 125 MHz
 const ERASE_NS_PER_4K = 45e6;
 const PROGRAM_NS_PER_PAGE = 0.7e6;
@@ -157,7 +158,16 @@ let clockBase = 0; // virtual ns at the current boot (the clock restarts with ea
 function boot(reason) {
   chip = new RP2040();
   // rp2040js warns about every access to a peripheral it does not model (SSI, IO_QSPI, ...)
-  chip.logger = { debug() {}, info() {}, warn() {}, error: (c, m) => log(c + ": " + m) };
+  chip.logger = { debug() {}, info() {}, warn() {}, error: (c, m) => {
+    log(c + ": " + m);
+    // A Cortex-M0+ takes a HardFault on an unaligned word access; rp2040js reads on. Stop here,
+    // so code that only works in the emulator (frozen machine code of mpy-tool's 2-byte
+    // alignment did this) fails its tests instead of a real Pico.
+    if (m.includes("not 32 bit aligned")) {
+      log("HARD FAULT (unaligned access): the chip stops");
+      process.exit(EXIT_HARD_FAULT);
+    }
+  } };
   chip.loadBootrom(bootrom);
   chip.flash.set(flash);
   const watchdog = chip.peripherals[0x40058];
@@ -252,7 +262,26 @@ function virtualNs() {
 const profFlash = cfg.cycleProfile ? new Float64Array(flashBytes >> 1) : null;
 const profRam = cfg.cycleProfile ? new Float64Array(0x42000 >> 1) : null;
 
+// mp_map_lookup calls while the gate is high (config.lookupAt, its address): by map (address,
+// alloc, used), key and kind, for `chip.py --profile`'s table of the tick's look-ups
+const lookupAt = cfg.cycleProfile && cfg.lookupAt ? cfg.lookupAt & ~1 : -1;
+const lookups = new Map();
+
+function countLookup() {
+  const r = chip.core.registers;
+  const map = r[0] >>> 0;
+  const head = chip.readUint32(map) >>> 0; // all_keys_are_qstrs:1, is_fixed:1, is_ordered:1, used
+  const key = [map.toString(16), chip.readUint32(map + 4) >>> 0, head >>> 3,
+    (r[1] >>> 0).toString(16), r[2]].join(" ");
+  lookups.set(key, (lookups.get(key) || 0) + 1);
+}
+
 function writeProfile() {
+  if (lookupAt >= 0) {
+    const rows = [...lookups].map(([k, n]) => k + " " + n);
+    fs.writeFileSync(cfg.cycleProfile + ".lookups", rows.join("\n") + "\n");
+    lookups.clear();
+  }
   const lines = [];
   for (let i = 0; i < profFlash.length; i++) {
     if (profFlash[i] > 0) lines.push((FLASH_BASE + 2 * i).toString(16) + " " + profFlash[i]);
@@ -289,6 +318,7 @@ function runSlice() {
     clock.tick(c * NS_PER_CYCLE);
     cycles += c;
     if (gate !== null && gate.outputValue) {
+      if (pc === lookupAt) countLookup();
       if (pc >= FLASH_BASE && pc < FLASH_BASE + flashBytes) profFlash[(pc - FLASH_BASE) >> 1] += c;
       else if (pc >= 0x20000000 && pc < 0x20042000) profRam[(pc - 0x20000000) >> 1] += c;
     }
