@@ -117,10 +117,14 @@ def host_image(files: dict[str, bytes]) -> bytes:
 
 def firmware_files(board="pico") -> dict[str, bytes]:
     """What `pacer flash --board pico` puts on a fresh board (its own build function)."""
+    from host_tools import nativecode
     from host_tools.commands import flash
     from pacer_hw import profiles
+    profile = profiles.get(board)
+    # the official rp2 port loads armv6m machine code: the build `pacer flash` makes for it
     files = {p.lstrip("/"): d for p, d in
-             flash.build(profiles.get(board), str(ROOT / "build" / "flash")).items()}
+             flash.build(profile, str(ROOT / "build" / "flash"),
+                         nativecode.wanted(profile["arch"])).items()}
     files["board.txt"] = (board + "\n").encode()
     return files
 

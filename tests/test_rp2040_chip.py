@@ -49,6 +49,29 @@ def test_official_image_boots_and_the_repl_answers(chip):
     assert answer == "42"
 
 
+def test_an_unaligned_word_read_stops_the_chip_as_a_hard_fault(chip):
+    # a Cortex-M0+ has no unaligned loads; rp2040js would read on, so chip.mjs stops the chip
+    # instead: code that works only in the emulator (such as frozen machine code aligned to two
+    # bytes, tools/rp2image.py) fails here rather than on a Pico
+    word = ("import micropython\n"
+            "@micropython.asm_thumb\n"
+            "def word(r0):\n"
+            "    ldr(r0, [r0, 0])\n")
+    assert "True" in mpremote(chip, "exec", word + "print(word(0x20000000) is not None)")
+    p = subprocess.Popen([str(MPREMOTE), "connect", chip.port, "exec",
+                          word + "print(word(0x20000002))"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the port stays open when the chip stops (a Pico's would vanish): mpremote waits on
+    for _ in range(600):
+        if chip.exit_code() is not None or p.poll() is not None:
+            break
+        time.sleep(0.1)
+    p.kill()
+    p.wait()
+    assert chip.exit_code() == 76, chip.log_tail()
+    assert "HARD FAULT (unaligned access)" in chip.log_tail()
+
+
 def test_littlefs_is_formatted_and_survives_a_reboot_and_a_power_cut(chip):
     flash_file = Path(chip.flash_dir) / "flash.bin"
     out = mpremote(chip, "exec", "import os; print(os.statvfs('/')[0] * os.statvfs('/')[2]); "

@@ -8,7 +8,8 @@ lib/micropython-lib, lib/mbedtls) or a .tar.xz/.tar.gz of one whose top folder i
 tarball when it is there, else a shallow `git clone --branch v1.28.0` of
 https://github.com/micropython/micropython and its four submodules.
 --manifest: freeze the modules it names into the image (a MicroPython manifest.py); without it
-the image is the unmodified stock one.
+the image is the unmodified stock one. With it, the tree's tools/mpy-tool.py is built with
+frozen machine code word-aligned for the build's duration (aligned_native_code).
 
 Writes OUT/firmware.bin, OUT/firmware.uf2 and OUT/SHA256SUMS (default build/rp2/RPI_PICO).
 Needs cmake, make and Debian's gcc-arm-none-eabi + libnewlib-arm-none-eabi. The recipe is the
@@ -18,6 +19,7 @@ tests/test_rp2040_image.py checks against the committed image.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
@@ -83,6 +85,29 @@ def prepare_tree(src: Path | None, work: Path) -> Path:
     return tree
 
 
+# mpy-tool.py of v1.28.0 aligns the frozen machine code of armv6m..armv7em functions to 2 bytes,
+# but the runtime reads a word at its start (py/objfun.h, mp_obj_fun_native_get_prelude_ptr):
+# on a Cortex-M0+ an unaligned word read is a HardFault. 4-byte alignment costs at most two
+# bytes of padding a function.
+_ALIGN_2 = 'self.fun_data_attributes += " __attribute__ ((aligned (2)))"'
+_ALIGN_4 = 'self.fun_data_attributes += " __attribute__ ((aligned (4)))"'
+
+
+@contextlib.contextmanager
+def aligned_native_code(tree: Path):
+    """tree's mpy-tool.py with every frozen native function word-aligned, restored after."""
+    tool = tree / "tools" / "mpy-tool.py"
+    text = tool.read_text()
+    if _ALIGN_2 not in text:
+        yield  # a tree whose mpy-tool already aligns (or was changed): use it as it is
+        return
+    tool.write_text(text.replace(_ALIGN_2, _ALIGN_4))
+    try:
+        yield
+    finally:
+        tool.write_text(text)
+
+
 def build(tree: Path, out: Path, manifest: Path | None, jobs: int) -> dict[str, str]:
     """Build RPI_PICO in tree; copy firmware.bin/.uf2 to out; return {file name: sha256}."""
     port = tree / "ports" / "rp2"
@@ -95,7 +120,11 @@ def build(tree: Path, out: Path, manifest: Path | None, jobs: int) -> dict[str, 
     if manifest is not None:
         cmake.append("-DMICROPY_FROZEN_MANIFEST=%s" % manifest.resolve())
     run(cmake)
-    run(["make", "-C", build_dir, "-j%d" % jobs])
+    if manifest is None:
+        run(["make", "-C", build_dir, "-j%d" % jobs])
+    else:
+        with aligned_native_code(tree):
+            run(["make", "-C", build_dir, "-j%d" % jobs])
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(build_dir / "firmware.bin", out / "firmware.bin")
     run([sys.executable, tree / "tools" / "uf2conv.py", "-c", "-b", "0x10000000", "-f", "RP2040",

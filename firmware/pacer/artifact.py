@@ -7,7 +7,7 @@ rescue a missed rep. The abdominal channel, when present, opens the window too.
 """
 from array import array
 
-from pacer._compat import const
+from pacer._compat import const, native
 
 _N = const(8)
 _WINDOW_MS = const(120)
@@ -38,6 +38,7 @@ class CoughGuard:
         self.update = body.send
         body.send(None)  # to its first yield
 
+    @native
     def _body(self):
         ta = self.ts
         pa = self.ps

@@ -15,7 +15,7 @@ of the resting level is the person's tone (tension), never drift, and the baseli
 falls (a leak; a floor that eases). `warm` is the rise followed while settling, so results that
 compare rest levels across the session can take the probe's own warm-up out.
 """
-from pacer._compat import const
+from pacer._compat import const, native
 
 _BLOCK_MS = const(500)
 _QUIET_CP = const(150)
@@ -54,6 +54,7 @@ class Baseline:
     def drift(self):
         return self.value - self.zero if self.zeroed else 0
 
+    @native
     def warmed(self):
         """The warm-up followed so far (while settling) or in all (after): the minutes that rose,
         summed, so a floor easing meanwhile (the minutes that fell) stays the person's."""
@@ -61,6 +62,7 @@ class Baseline:
             return self.warm + self.value - self.mark_v
         return self.warm
 
+    @native
     def update(self, t, p, rest, band_cp):
         """Feed a filtered sample. `rest` says the program asks for rest and nothing contradicts it;
         `band_cp` is how far from the baseline still counts as relaxed. Returns 1 on the tick the
@@ -80,6 +82,7 @@ class Baseline:
             return 0
         return self._block(t, rest, band_cp)
 
+    @native
     def _block(self, t, rest, band_cp):
         mean = self.blk_sum // self.blk_n
         self.quiet = (self.blk_max - self.blk_min <= _QUIET_CP and self.have_prev

@@ -15,7 +15,7 @@ each tick. No hardware calls here; the board shell copies led/rgb/motor to its o
 """
 from array import array
 
-from pacer._compat import const
+from pacer._compat import const, native
 from pacer.program import (
     B_EXHALE,
     B_FREE,
@@ -75,6 +75,11 @@ _DIM = const(20)
 _LOW = const(26)
 _MID = const(160)
 _FULL = const(255)
+# the running step's kind of light (Cue.free): paced by the breath, or free breathing in a
+# contraction (full when the target is reached) or not (dim)
+_PACED = const(0)
+_FREE_SQUEEZE = const(1)
+_FREE_REST = const(2)
 
 
 def _gamma_table():
@@ -84,6 +89,7 @@ def _gamma_table():
     return t
 
 
+@native
 def scale(colour, num, den):
     """0xRRGGBB with each channel scaled by num/den, ints only."""
     r = ((colour >> 16) & 0xFF) * num // den
@@ -92,6 +98,7 @@ def scale(colour, num, den):
     return (r << 16) | (g << 8) | b
 
 
+@native
 def _ease(x):
     """Smoothstep on 0..256 -> 0..256, ints only."""
     if x <= 0:
@@ -118,6 +125,8 @@ class Cue:
         self.breath = B_FREE
         self.muscle = 0
         self.dur = 0
+        self.colour = COLOURS[0]
+        self.free = _FREE_REST
 
     def trigger(self, pat, t):
         self.pat = pat
@@ -130,9 +139,14 @@ class Cue:
         self.breath = breath
         self.muscle = muscle
         self.dur = dur
+        squeeze = muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX
+        # what running() asks of the step on every tick, worked out here once (each module-level
+        # name it reads is a hash look-up on the chip)
+        self.colour = COLOURS[muscle]
+        self.free = _PACED if breath != B_FREE else (_FREE_SQUEEZE if squeeze else _FREE_REST)
         mp = PAT_NONE
         if muscle != prev_muscle:
-            if muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX:
+            if squeeze:
                 mp = PAT_CONTRACT
             elif muscle == M_DROP:
                 mp = PAT_DROP
@@ -154,6 +168,7 @@ class Cue:
         elif bp:
             self.trigger(bp, t)
 
+    @native
     def _motor(self, t):
         pat = PATTERNS[self.pat]
         if not pat:
@@ -175,6 +190,7 @@ class Cue:
             self.pat = PAT_NONE
         return 0
 
+    @native
     def _out(self, level, colour):
         if level == self.level and colour == self._colour:
             return  # led and rgb are already these (most ticks of a step)
@@ -189,18 +205,18 @@ class Cue:
         self.led = self.gamma[bright]
         self.rgb = scale(colour, bright, 255)
 
+    @native
     def running(self, t, pos, reached, tension):
         """Outputs for the running step (the one step() entered): pos ms into it. Every tick:
         few locals (on MicroPython a frame past 11 words comes from the heap), and no call
         when nothing changes."""
-        b = self.breath
-        if b == B_FREE:
-            b = self.muscle
-            if b == M_SQUEEZE or b == M_FLICK or b == M_MAX:
-                level = _FULL if reached else _MID
-            else:
-                level = _DIM * 3
+        b = self.free
+        if b == _FREE_SQUEEZE:
+            level = _FULL if reached else _MID
+        elif b == _FREE_REST:
+            level = _DIM * 3
         else:
+            b = self.breath
             pos = (pos << 8) // self.dur if self.dur > 0 else 256  # 0..256 through the step
             if b == B_INHALE:
                 level = _LOW + (((_FULL - _LOW) * _ease(pos)) >> 8)
@@ -210,7 +226,7 @@ class Cue:
                 self.hold_level = _LOW
             else:
                 level = self.hold_level
-        b = COLOURS[self.muscle]
+        b = self.colour
         if tension:
             b = NUDGE
             if level < _MID:
@@ -233,6 +249,7 @@ class Cue:
         self._out(_MID, GREEN)
         self.motor = self._motor(t)
 
+    @native
     def fault(self, t):
         self._out(_FULL if (t // 250) % 2 == 0 else 0, RED)
         # never vibrate on a fault beyond the one announcing pattern, and never if it already ended

@@ -23,7 +23,7 @@ for or against a step: they are left out of the level, the held time and the ons
 from array import array
 
 from pacer import events as ev
-from pacer._compat import const
+from pacer._compat import const, native
 from pacer.program import B_INHALE, M_PUSH
 
 _BLOCK_MS = const(250)
@@ -62,6 +62,7 @@ class RestLevel:
         self.ba = 0
         self.bn = 0
 
+    @native
     def feed(self, t, p, a):
         if self.bt < 0:
             self.bt = t
@@ -125,6 +126,7 @@ class BreathRef:
         self.cnt = 0
         self.skipped = 0
 
+    @native
     def update(self, e, p, a, masked):
         if not self.on or e < _SETTLE_MS or e >= self.dur:
             return
@@ -216,6 +218,7 @@ class DropScorer:
         self.achieved = False
         self.pattern = PAT_NONE
 
+    @native
     def _corr(self, e, a):
         if self.k >= 0:
             return (a - self.abd_rest) * self.k // 1000
@@ -223,6 +226,7 @@ class DropScorer:
             return self.allow * (e if e < self.centre else self.centre) // self.centre
         return 0
 
+    @native
     def update(self, t, dt, p, a, masked, fault):
         """One delayed sample; returns True on the sample the fall below rest is confirmed."""
         if self.stage == IDLE:

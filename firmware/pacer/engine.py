@@ -9,7 +9,7 @@ allocates nothing: state is ints and preallocated arrays, events go to a ring of
 from array import array
 
 from pacer import events as ev
-from pacer._compat import const
+from pacer._compat import const, native
 from pacer.artifact import CoughGuard
 from pacer.baseline import Baseline
 from pacer.cue import (
@@ -218,6 +218,7 @@ class Engine:
                 self.paused_ms += t - self.pause_t
             self._finish(t, False)
 
+    @native
     def sensor_fault(self, t, kind):
         """The shell reports a typed sensor fault (events.FAULT_*); 0 clears it."""
         if kind == self.fault_kind:
@@ -232,6 +233,7 @@ class Engine:
         self.fault_kind = kind
 
     # ---- tick ----------------------------------------------------------------------------
+    @native
     def tick(self, t, raw, abd=ABSENT):
         st = self.state
         if st != RUNNING and st != PAUSED:
@@ -242,6 +244,7 @@ class Engine:
         self.in_abd = abd
         self.resume_body(t)
 
+    @native
     def _body(self):
         """tick()'s work, resumed once per tick (start() makes it). A generator, because on the
         chip a function whose locals and stack take more than 11 words gets its frame from the
@@ -285,6 +288,14 @@ class Engine:
         muscle = M_REST
         st_start = st_dur = settle = 0
         contraction = relaxing = baseline_step = mvc_step = False
+        # imported constants (not folded by the compiler as a module's own const() are), bound
+        # once: a global is a hash look-up on every use
+        m_rest = M_REST
+        m_release = M_RELEASE
+        stage_idle = STAGE_IDLE
+        stage_relax = STAGE_RELAX
+        drop_idle = DROP_IDLE
+        pat_none = PAT_NONE
         while True:
             t = yield
             raw = self.in_raw
@@ -338,13 +349,13 @@ class Engine:
             band = self.relax_band
             clean = not cough and not faulted
             # the baseline follows rest, and a release once the rep's relaxation is confirmed
-            rest = clean and (muscle == M_REST or muscle == M_RELEASE) and (
+            rest = clean and (muscle == m_rest or muscle == m_release) and (
                 pos >= settle
-                or (muscle == M_RELEASE and sc.stage == STAGE_RELAX and sc.relax >= 0))
+                or (muscle == m_release and sc.stage == stage_relax and sc.relax >= 0))
             # the local resting level a drop is judged against: rest, or a release once any rep
             # before it has relaxed (never the residual tension of a squeeze not yet let go)
-            if clean and (muscle == M_REST or (muscle == M_RELEASE and (
-                    sc.stage != STAGE_RELAX or sc.relax >= 0))):
+            if clean and (muscle == m_rest or (muscle == m_release and (
+                    sc.stage != stage_relax or sc.relax >= 0))):
                 rest_feed(t, p, abd if has_abd else 0)
             # the pressure with the breath taken out (two channels, once k is learnt), for
             # tension. The baseline and the rest tone follow the pressure itself: the same signal
@@ -386,11 +397,11 @@ class Engine:
                 filled += 1
             else:
                 masked = seen > 0
-                if sc.stage != STAGE_IDLE:  # an idle scorer takes nothing
+                if sc.stage != stage_idle:  # an idle scorer takes nothing
                     sc.update(old_t, dt, old_p, old_a, has_abd, masked, faulted, bl.value)
-                if drops.stage != DROP_IDLE:
+                if drops.stage != drop_idle:
                     if drops.update(old_t, dt, old_p, old_a, masked, faulted):
-                        if cue.pat == PAT_NONE:
+                        if cue.pat == pat_none:
                             cue.trigger(PAT_DROPPED, old_t + self.paused_ms)
                 if br.on:
                     br.update(old_t - br.t0, old_p, old_a, masked or faulted)
@@ -401,7 +412,7 @@ class Engine:
             if reached != self.reached:
                 # never cut a transition pattern short: on an LED-only board the squeeze buzz is
                 # the cue itself, and a tense start would otherwise shrink it to a 40 ms tick
-                if reached and cue.pat == PAT_NONE:
+                if reached and cue.pat == pat_none:
                     cue.trigger(PAT_REACHED, t)
                 self.reached = reached
             watching = relaxing and bl.zeroed and pos >= grace_ms
@@ -431,7 +442,7 @@ class Engine:
                 self.watch_ticks += 1
                 if p <= base + band:
                     self.watch_relaxed += 1
-            if clean and muscle == M_REST and bl.zeroed:
+            if clean and muscle == m_rest and bl.zeroed:
                 tone.dt = dt
                 tone_update(p)
             if faulted:
@@ -589,6 +600,7 @@ class Engine:
         return self.base.value + self.cal.share(self.s.target_pct, 0)
 
     # ---- bookkeeping ---------------------------------------------------------------------
+    @native
     def _check_range(self, t, raw, cough):
         if cough:
             # a cough can pin the sensor for a moment: that is part of the artifact (its samples

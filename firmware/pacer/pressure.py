@@ -5,7 +5,7 @@ cost of one sample of delay; the low-pass is a first-order filter whose weight f
 sample interval, so any sample rate and timestamp jitter give the same time constant. A 20 ms
 constant keeps the feedback path well inside the 60 ms people notice (anchors section 5).
 """
-from pacer._compat import const
+from pacer._compat import const, native
 
 _TAU_MS = const(20)
 _MAX_DT_MS = const(200)
@@ -26,6 +26,7 @@ class PressureFilter:
         self.update = body.send
         body.send(None)  # to its first yield
 
+    @native
     def _body(self):
         # the first two samples pass through: the median needs three
         a = yield 0

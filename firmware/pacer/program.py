@@ -15,6 +15,8 @@ is inserted.
 """
 from array import array
 
+from pacer._compat import native
+
 BREATHS = ("free", "inhale", "hold", "exhale")
 MUSCLES = ("rest", "squeeze", "flick", "release", "drop", "max", "push")
 ROLES = ("", "baseline", "mvc")
@@ -66,10 +68,12 @@ def is_contraction(muscle):
     return muscle == M_SQUEEZE or muscle == M_FLICK or muscle == M_MAX
 
 
+@native
 def is_relaxing(muscle):
     return muscle == M_REST or muscle == M_RELEASE or muscle == M_DROP
 
 
+@native
 def is_letgo(muscle):
     """One drop record per drop or push step: the floor is asked to let go below its rest."""
     return muscle == M_DROP or muscle == M_PUSH

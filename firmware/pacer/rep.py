@@ -8,7 +8,7 @@ Relaxation is judged against the resting level as it is now (the baseline follow
 leaking probe), not as it was at the squeeze cue.
 """
 from pacer import events as ev
-from pacer._compat import const
+from pacer._compat import const, native
 from pacer.program import M_FLICK
 
 _LAG_MS = const(500)
@@ -69,6 +69,7 @@ class RepScorer:
         self.rel_dur = dur
         self.relax_band = relax_band
 
+    @native
     def update(self, t, dt, p, abd, has_abd, cough, fault, rest):
         """One delayed sample; rest is the resting level now (the tracked baseline)."""
         if self.stage == IDLE:
@@ -121,6 +122,7 @@ class RepScorer:
             self.below_since = -1
         self._residual(t, p, rest)
 
+    @native
     def _residual(self, t, p, rest):
         if (t - self.rel_t0) * 2 >= self.rel_dur:
             self.res_sum += p - rest

@@ -8,7 +8,7 @@ The engine feeds every clean rest tick with a zeroed baseline. The last minute i
 from array import array
 
 from pacer import events as ev
-from pacer._compat import const
+from pacer._compat import const, native
 
 _MIN_MS = const(60000)
 _BLK_MS = const(5000)
@@ -37,11 +37,14 @@ class RestTone:
         self.update = body.send
         body.send(None)  # to its first yield
 
+    @native
     def _body(self):
         blocks = self.blocks
+        warmed = self.base.warmed
         i = 0
         bsum = bn = bt = 0   # the block being filled
         rest_ms = 0
+        first_sum = first_n = mid = 0  # published when the first minute is complete
         while True:
             p = yield
             dt = self.dt
@@ -49,10 +52,14 @@ class RestTone:
             rest_ms += dt
             self.rest_ms = rest_ms
             if since < _MIN_MS:
-                self.first_sum += p
-                self.first_n += 1
+                first_sum += p
+                first_n += 1
                 if since < _MIN_MS // 2:
-                    self.mid = self.base.warmed()
+                    mid = warmed()
+                if rest_ms >= _MIN_MS:  # change() needs two minutes: it reads them after this
+                    self.first_sum = first_sum
+                    self.first_n = first_n
+                    self.mid = mid
             bsum += p
             bn += 1
             bt += dt

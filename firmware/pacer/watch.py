@@ -8,7 +8,7 @@ not nagged at every breath or step. Over-pressure and over-hold fire once and re
 condition clears; over-hold is about squeezes only, so a relax phase never raises it.
 """
 from pacer import events as ev
-from pacer._compat import const
+from pacer._compat import const, native
 
 _OVERPRESSURE_MS = const(300)
 _TAU_MS = const(1500)     # the slow mean: a breath at 6/min still swings it, a tense minute not
@@ -47,6 +47,7 @@ class Watch:
     # that its frame (over 11 words: it would come from the heap on every call on the chip) is
     # made once, and the watch's own state lives in its locals rather than in attributes (a
     # look-up each). Inputs come as attributes: as arguments the frame would not fit.
+    @native
     def _body(self):
         s = self.s
         tension_ms = s.tension_ms

@@ -48,7 +48,7 @@ from pacer_app.telemetry import (
 )
 from pacer_app.trace import Trace
 from pacer_hw import fault
-from pacer_hw._compat import collect, const, ticks_diff
+from pacer_hw._compat import collect, const, native, ticks_diff
 from pacer_hw.button import LONG, SHORT, VLONG
 
 _IDLE_BLUE = const(0x0020A0)
@@ -63,6 +63,7 @@ RESULTS = "results"         # the pseudo-program after the last one in the butto
 _FIRST = builtin.NAMES[0]   # what the button starts when the selected program is gone
 
 
+@native
 def _engine_fault(code):
     return ev.FAULT_INTEGRITY if code == fault.INTEGRITY else code
 
@@ -129,6 +130,7 @@ class App:
         return self.usb is not None and self.usb.ready()
 
     # ---- the tick ------------------------------------------------------------------------
+    @native
     def tick(self, now, dt):
         """One control period. now: ticks_ms; dt: ms since the previous tick."""
         self.now = now
@@ -138,6 +140,7 @@ class App:
     # the engine's tick is (pacer.engine: a function with over 11 words of locals and stack
     # gets its frame from the heap on every call on the chip; a generator's is made once, and
     # its locals keep the parts it calls bound, so a tick looks none of them up).
+    @native
     def _tick_body(self):
         b = self.board
         button_event = b.button_event
@@ -186,6 +189,7 @@ class App:
                         if not u.ready() or not proto.pump(1):
                             break
 
+    @native
     def _step(self, dt, code, p, abd):
         """Advance the engine by dt ms with one reading at self.now, show the cues, send a
         frame. Four arguments: a bound method called with more copies them to the heap."""
@@ -196,6 +200,7 @@ class App:
         io[3] = abd
         self._resume_step(None)
 
+    @native
     def _step_body(self):
         io = self._step_io
         show = self.board.show
@@ -276,6 +281,7 @@ class App:
         # 400 kHz) would overrun the 20 ms tick and delay the cues four times a second
         scr.d.start_frame()
 
+    @native
     def _send_page(self, scr):
         try:
             scr.d.send_page()

@@ -4,7 +4,7 @@ This is the one place that touches `machine`; the module and `neopixel` are pass
 virtual board and tests can supply their own. Everything here allocates only at construction.
 """
 from pacer_hw import fault
-from pacer_hw._compat import ticks_diff
+from pacer_hw._compat import native, ticks_diff
 from pacer_hw.button import Button
 from pacer_hw.motor import Motor
 
@@ -125,6 +125,7 @@ class Board:
                 except Exception:  # noqa: BLE001 - the safe state must always be reached
                     pass
 
+    @native
     def show(self, t, led, rgb, motor):
         """Copy one tick's cue levels to the outputs; the motor's own cut-off has the last word.
         Called every tick: a part whose level did not change is not called at all (a call costs
@@ -144,6 +145,7 @@ class Board:
     # readings in self.cp and self.abd (abdominal cp, or None when absent or faulty). It is the
     # send of this generator, which holds the sensors' update methods in its locals: looked up
     # through each sensor every tick, they would cost two failed hash look-ups a call.
+    @native
     def _sampling(self):
         s = self.sensor
         s_update = s.update
@@ -182,5 +184,6 @@ class Board:
         code = self.sample(t)
         return code, self.cp, self.abd
 
+    @native
     def button_event(self, t):
         return self.button.update(t, self.button_pin.value())

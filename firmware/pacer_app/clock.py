@@ -7,7 +7,7 @@ are stored without a date rather than with a wrong one. ticks_diff only spans 2*
 hourly; the seconds since 1970 are a big integer on MicroPython, so a read allocates and is
 never done on a steady tick.
 """
-from pacer_hw._compat import const, ticks_diff
+from pacer_hw._compat import const, native, ticks_diff
 
 EPOCH_MIN = 1577836800   # 2020-01-01: anything earlier is a host whose own clock is unset
 EPOCH_MAX = 4102444800   # 2100-01-01
@@ -35,6 +35,7 @@ class WallClock:
         self._t = now
         return self.epoch
 
+    @native
     def due(self, now):
         """True when the anchor should move before ticks_diff runs out of range."""
         return self.epoch is not None and ticks_diff(now, self._t) >= _REANCHOR_MS

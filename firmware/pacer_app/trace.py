@@ -24,7 +24,7 @@ the history on a computer.
 """
 from array import array
 
-from pacer_hw._compat import const
+from pacer_hw._compat import const, native
 
 PERIOD_MS = const(250)
 _N = const(256)
@@ -45,6 +45,7 @@ class Trace:
         self.count = 0
         self.next = t + PERIOD_MS
 
+    @native
     def add(self, t, p):
         """One pressure sample (cp) at engine time t (ms), every tick of a running session."""
         self.sum += p

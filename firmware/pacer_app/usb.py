@@ -16,7 +16,7 @@ no larger than a CDC FIFO, and never waits.
 - Input is read a byte at a time into a preallocated buffer, at most one buffer per tick, so a
   flood of garbage cannot starve the loop.
 """
-from pacer_hw._compat import const
+from pacer_hw._compat import const, native
 
 _IN_MAX = const(64)
 _OUT_MAX = const(4096)
@@ -49,6 +49,7 @@ class Usb:
         self._tail = 0
         self.dropped = 0
 
+    @native
     def read(self):
         """Bytes now waiting, copied into self.buf; returns how many."""
         for _ in self._pin.ipoll(0):
@@ -90,6 +91,7 @@ class Usb:
         q[self._tail:self._tail + n] = data
         self._tail += n
 
+    @native
     def flush(self):
         """Send queued text while the port has room; never waits. Returns bytes still queued."""
         if self._head == self._tail:

@@ -3,7 +3,7 @@ const() is the engine's (pacer._compat): one fallback for the whole firmware."""
 import gc as _gc
 import time as _time
 
-from pacer._compat import const  # noqa: F401 - re-exported for the shell's modules
+from pacer._compat import const, native  # noqa: F401 - re-exported for the shell's modules
 
 if hasattr(_time, "ticks_diff"):
     ticks_diff = _time.ticks_diff

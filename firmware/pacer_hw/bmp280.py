@@ -18,7 +18,7 @@ of the boot self-test).
 import struct
 
 from pacer_hw import fault
-from pacer_hw._compat import const
+from pacer_hw._compat import const, native
 from pacer_hw.sensor import PressureSensor
 
 _REG_ID = const(0xD0)
@@ -57,6 +57,7 @@ class BMP280(PressureSensor):
         self._ready = ok
         return ok
 
+    @native
     def update(self, t_ms=0):
         try:
             if not self._ready and not self._setup():

@@ -11,7 +11,7 @@ Events (returned by update, at most one per call):
          "calibrating" feedback without guessing when to let go; its release is silent.
 Presses between short_ms and long_ms are deliberately ambiguous and give nothing.
 """
-from pacer_hw._compat import const, ticks_diff
+from pacer_hw._compat import const, native, ticks_diff
 
 NONE = const(0)
 SHORT = const(1)
@@ -32,6 +32,7 @@ class Button:
         self._t_down = 0
         self._fired = False
 
+    @native
     def update(self, t_ms, value):
         if value == self._raw and not self.pressed and value != self._active:
             return NONE  # released and steady: nearly every tick

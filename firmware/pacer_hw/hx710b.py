@@ -14,7 +14,7 @@ means NOT_READY: unpowered, unplugged, or a DOUT line stuck high.
 from machine import disable_irq, enable_irq
 
 from pacer_hw import fault
-from pacer_hw._compat import const, ticks_diff
+from pacer_hw._compat import const, native, ticks_diff
 from pacer_hw.sensor import PressureSensor
 
 _SIGN = const(0x800000)
@@ -38,6 +38,7 @@ class HX710B(PressureSensor):
         self._started = False
         super().__init__(100, counts_per_cmh2o, _WRAP, zero, stuck_n or 3 * rate)
 
+    @native
     def _shift(self):
         """Clock the 24-bit conversion out (interrupts off: SCK high over ~60 us powers the
         part down), then the extra pulses that select the next rate."""
@@ -55,6 +56,7 @@ class HX710B(PressureSensor):
         enable_irq(st)
         return v
 
+    @native
     def update(self, t_ms):
         if not self._started:
             self._started = True

@@ -3,6 +3,7 @@
 duty(d) takes a duty the engine already gamma-corrected (pacer.cue). The PWM is only touched
 when the duty changes, so calling every tick costs nothing.
 """
+from pacer_hw._compat import native
 
 
 class Led:
@@ -13,6 +14,7 @@ class Led:
         pwm.freq(freq)
         self.duty(0)
 
+    @native
     def duty(self, d):
         """Set a duty 0..65535 that is already gamma-corrected."""
         if d < 0:

@@ -9,7 +9,7 @@ engine, so a bug in the cue code cannot defeat it. Time comes in; ticks_diff han
 
 20 kHz PWM keeps the drive inaudible; the transistor and flyback diode handle it easily.
 """
-from pacer_hw._compat import ticks_diff
+from pacer_hw._compat import native, ticks_diff
 
 
 class Motor:
@@ -25,11 +25,13 @@ class Motor:
         pwm.freq(freq)
         pwm.duty_u16(0)
 
+    @native
     def _drive(self, d):
         if d != self.out:
             self.out = d
             self._pwm.duty_u16(d)
 
+    @native
     def set(self, duty):
         if duty <= 0:
             self.off()
@@ -39,12 +41,14 @@ class Motor:
         if not self.cut:
             self._drive(duty)
 
+    @native
     def off(self):
         self.duty = 0
         self.cut = False
         self._timing = False
         self._drive(0)
 
+    @native
     def follow(self, duty, t_ms):
         """set(duty) then update(t_ms): the loop's call every tick. Off and staying off (most
         ticks) touches nothing, so it returns at once."""
@@ -53,6 +57,7 @@ class Motor:
         self.set(duty)
         return self.update(t_ms)
 
+    @native
     def update(self, t_ms):
         """Enforce the on-time limit; returns True while the motor is latched off by it."""
         if self.out == 0:

@@ -16,7 +16,7 @@ Absolute sensor: gauge pressure is counts minus an atmospheric reference capture
 (the first valid sample, then a quiet moment of the boot self-test).
 """
 from pacer_hw import fault
-from pacer_hw._compat import const, ticks_diff
+from pacer_hw._compat import const, native, ticks_diff
 from pacer_hw.sensor import PressureSensor
 
 _CMD = b"\xaa\x00\x00"
@@ -44,11 +44,13 @@ class MPRLS(PressureSensor):
         super().__init__(pmax_psi * _CP_PER_PSI_X1000 * 10, 8 * (1 << 24) * 1000, 1 << 24, 0,
                          stuck_n, retries, True)
 
+    @native
     def _start(self, t_ms):
         self._i2c.writeto(self._addr, _CMD)
         self._busy = True
         self._t0 = t_ms
 
+    @native
     def update(self, t_ms):
         try:
             if not self._busy:

@@ -14,7 +14,7 @@ All thresholds are converted once to the unit actually read (a sum of n samples)
 path is n ADC calls, two compares and one int multiply.
 """
 from pacer_hw import fault
-from pacer_hw._compat import const
+from pacer_hw._compat import const, native
 from pacer_hw.sensor import PressureSensor
 
 _CP_PER_KPA_X1000 = const(1019716)  # 1 kPa = 10.19716 cmH2O = 1019.716 cp
@@ -53,6 +53,10 @@ class MPX5010(PressureSensor):
         self._hi = min(hi, self._code_at_pin((vref_mv - 20) * 1000))
         # cp per code = (cden / cnum uV) * 1019716 / (90000 * vs_mv): one ratio, scaled in sensor
         super().__init__(cden * _CP_PER_KPA_X1000, cnum * 90 * vs_mv * 1000, self._hi, ref, stuck_n)
+        body = self._reading()
+        # update(t_ms) -> fault code, as every driver's; t_ms is not needed by an ADC read
+        self.update = body.send
+        body.send(None)  # to its first yield
 
     def _code(self, uv_at_sensor):
         return uv_at_sensor * self._cnum // self._cden
@@ -60,15 +64,66 @@ class MPX5010(PressureSensor):
     def _code_at_pin(self, uv_at_pin):
         return uv_at_pin * self._cnum * (self._top + self._bot) // (self._cden * self._bot)
 
-    def update(self, t_ms=0):
+    @native
+    def _reading(self):
+        """update()'s work, resumed once a tick: a generator, so the driver's constants and its
+        stuck count live in locals (each attribute is a hash look-up on the chip) and the
+        sensor's published fields are stored only when they change. The same accounting as
+        PressureSensor._sample for a gauge that never has bus errors."""
         rd = self._rd
-        s = 0
-        for _ in range(self._n):
-            s += rd()
-        # _sample through the class: through self it is looked for in this instance's
-        # attributes and this class first, two failed look-ups every tick
-        if s < self.ref - self._margin:
-            return PressureSensor._sample(self, s, s, fault.DISCONNECTED)
-        if s > self._hi:
-            return PressureSensor._sample(self, s, s, fault.OVER_RANGE)
-        return PressureSensor._sample(self, s, s)
+        n = self._n
+        margin = self._margin
+        hi = self._hi
+        stuck_n = self._stuck_n
+        pre = self._pre
+        m = self._m
+        half = self._half
+        shift = self._s
+        ok = fault.OK
+        disconnected = fault.DISCONNECTED
+        over = fault.OVER_RANGE
+        stuck = fault.STUCK
+        raw = self.raw
+        value = self.value
+        cp = self.cp
+        fresh = self.fresh
+        code = self.fault
+        same = 0
+        while True:
+            yield code
+            s = 0
+            for _ in range(n):
+                s += rd()
+            if s == raw:
+                same += 1
+            else:
+                same = 0
+                raw = s
+                self.raw = s
+            ref = self.ref  # zero() may move it
+            if s < ref - margin:
+                new = disconnected
+            elif s > hi:
+                new = over
+            elif same >= stuck_n:
+                new = stuck
+            else:
+                new = ok
+            if new != code:
+                code = new
+                self.fault = new
+            if code:
+                if fresh:
+                    fresh = False
+                    self.fresh = False
+            else:
+                if s != value:
+                    value = s
+                    self.value = s
+                c = (((s - ref) >> pre) * m + half) >> shift
+                if c != cp:
+                    cp = c
+                    self.cp = c
+                if not fresh:
+                    fresh = True
+                    self.fresh = True

@@ -4,6 +4,7 @@ Colours are 0xRRGGBB ints, scaled by a fixed brightness 0..255 (a full-white WS2
 ~60 mA and is glaring in a dim room). The strip is only rewritten when the colour changes: a
 write is a ~30 us bit-banged burst with interrupts off, pointless at 50 Hz.
 """
+from pacer_hw._compat import native
 
 
 class Pixel:
@@ -17,6 +18,7 @@ class Pixel:
         self.rgb = -1
         self.set(0)
 
+    @native
     def set(self, rgb):
         """Show colour 0xRRGGBB; returns True when the pixel was rewritten."""
         if rgb == self.rgb:

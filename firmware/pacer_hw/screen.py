@@ -14,7 +14,7 @@ number they show changes; otherwise it redraws from cached strings and allocates
 """
 import framebuf
 
-from pacer_hw._compat import const
+from pacer_hw._compat import const, native
 
 _BAR_Y = const(34)
 _BAR_H = const(12)
@@ -40,6 +40,7 @@ class SSD1306:
         self._next = self._pages  # no frame going out
         self.init()
 
+    @native
     def _c(self, c):
         self._cmd[1] = c
         self._i2c.writeto(self._addr, self._cmd)
@@ -68,6 +69,7 @@ class SSD1306:
         self.fb.fill(0)
         self.show()
 
+    @native
     def _window(self):
         self._c(0x21)
         self._c(0)
@@ -88,6 +90,7 @@ class SSD1306:
         abandoned, and the new one starts from the top."""
         self._next = 0
 
+    @native
     def send_page(self):
         """Send the next page of the frame begun by start_frame(). True when the whole frame
         has gone out (nothing is sent then)."""

@@ -16,7 +16,7 @@ A faulted sensor keeps its last cp so nothing downstream divides by garbage; the
 treat cp as meaningless whenever fault != OK.
 """
 from pacer_hw import fault
-from pacer_hw._compat import const
+from pacer_hw._compat import const, native
 
 # Products stay below this so they remain small ints (MicroPython's limit is 2**30).
 _LIMIT = const(1 << 29)
@@ -66,6 +66,7 @@ class PressureSensor:
 
     # -- helpers for the drivers' update() ------------------------------------------------------
 
+    @native
     def _sample(self, raw, native, bad=fault.OK):
         """Account one conversion result. bad: a range fault the driver already decided.
         Every tick on most boards: an attribute that already holds its value is not stored
@@ -100,6 +101,7 @@ class PressureSensor:
         self.fault = code
         return code
 
+    @native
     def _idle(self):
         """No new sample this tick (conversion still running): state unchanged."""
         self.fresh = False

