@@ -99,9 +99,12 @@ class Store:
         except OSError:
             return None
         try:
-            if offset:
-                f.seek(offset)
-            return f.read(limit)
+            # read(n) takes an n-byte buffer from the heap before it reads: ask for what the file
+            # holds (at most limit), so that a small file never needs a free run of limit bytes
+            # in a fragmented heap (a 4 KB one failed on the RP2040 with `.mpy` code in RAM)
+            n = f.seek(0, 2) - offset
+            f.seek(offset)
+            return f.read(limit if n > limit else (n if n > 0 else 0))
         except OSError:
             return None
         finally:
