@@ -37,3 +37,38 @@ def test_every_engine_setting_is_a_config_field():
     for k, spec in settings.FIELDS.items():
         assert d[k] == spec[0]
     assert set(d) == set(settings.FIELDS) | set(config.APP_FIELDS)
+
+
+
+class _Recording:
+    """A file that notes the size each read() asks for."""
+
+    def __init__(self, f, asked):
+        self.f = f
+        self.asked = asked
+
+    def read(self, n=-1):
+        self.asked.append(n)
+        return self.f.read(n)
+
+    def seek(self, *a):
+        return self.f.seek(*a)
+
+    def close(self):
+        self.f.close()
+
+
+def test_a_small_file_is_read_without_asking_for_its_limit(tmp_path):
+    # read(n) takes an n-byte buffer from the heap before it reads: asking for the 4 KB limit
+    # needed a 4 KB free run for a 100-byte program, which a fragmented heap on the RP2040
+    # once did not have (MemoryError on `start`)
+    from pacer_app.storage import Store
+    spec = {"name": "p", "blocks": [{"steps": [{"s": 5}]}]}
+    assert Store(os, str(tmp_path)).save_program("p", spec) == []
+    size = (tmp_path / "programs" / "p.json").stat().st_size
+    asked = []
+    def opener(path, mode="r"):
+        return _Recording(open(path, mode), asked)
+
+    assert Store(os, str(tmp_path), opener=opener).load_program("p") == spec
+    assert asked == [size]
