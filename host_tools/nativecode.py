@@ -14,6 +14,7 @@ runs the same tests.
 """
 from __future__ import annotations
 
+import os
 import re
 
 NATIVE_ARCHS = ("armv6m",)
@@ -38,3 +39,18 @@ def device_arch(mpy: int) -> str | None:
 def rewrite(text: str) -> str:
     """The source with every `@native` decorator line made `@micropython.native`."""
     return _MARK.sub(lambda m: m.group(1) + "@micropython.native", text)
+
+
+def stage(src: str, dst: str) -> None:
+    """Write the source at src to dst with its marks rewritten. A dst that already holds that
+    text is left alone: its time stays, so nothing compiled from it is compiled again."""
+    with open(src, encoding="utf-8") as f:
+        text = rewrite(f.read())
+    try:
+        with open(dst, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+    with open(dst, "w", encoding="utf-8") as f:
+        f.write(text)

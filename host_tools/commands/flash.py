@@ -129,13 +129,10 @@ def build(profile, build_dir, native=False):
             src = dst[:-4] + ".py"
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             _write_if_changed(src, board_profile(profile))
-        elif native:
-            with open(src, encoding="utf-8") as f:
-                text = f.read()
-            if "@native" in text:  # the marked tick functions become machine code
-                src = dst[:-4] + ".py"
-                os.makedirs(os.path.dirname(dst), exist_ok=True)
-                _write_if_changed(src, nativecode.rewrite(text))
+        elif native:  # compiled from a copy in which the marked tick functions are native
+            staged = dst[:-4] + ".py"
+            nativecode.stage(src, staged)
+            src = staged
         if not os.path.exists(dst) or os.path.getmtime(dst) < max(os.path.getmtime(src), rules):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             # -march: the board's arch, for the machine code of the functions marked @native

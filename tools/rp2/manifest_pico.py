@@ -24,33 +24,13 @@ from host_tools import nativecode  # noqa: E402
 _FIRMWARE = os.path.join(_ROOT, "firmware")
 _STAGE = os.path.join(_ROOT, "build", "image", "frozen-src")
 _HOST_ONLY = ("pacer/replay.py",)
-_NATIVE = nativecode.wanted("armv6m")
-
-
-def _stage(rel):
-    """Copy firmware/rel to the staged tree (marks rewritten); unchanged files keep their
-    time, so the freezer does not recompile them."""
-    with open(os.path.join(_FIRMWARE, rel), encoding="utf-8") as f:
-        text = f.read()
-    if _NATIVE:
-        text = nativecode.rewrite(text)
-    dst = os.path.join(_STAGE, rel)
-    try:
-        with open(dst, encoding="utf-8") as f:
-            if f.read() == text:
-                return
-    except FileNotFoundError:
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-    with open(dst, "w", encoding="utf-8") as f:
-        f.write(text)
-
 
 for _rel in ("boot.py", "main.py"):
-    _stage(_rel)
+    nativecode.stage(os.path.join(_FIRMWARE, _rel), os.path.join(_STAGE, _rel))
     module(_rel, base_path=_STAGE)
 for _pkg in ("pacer", "pacer_app", "pacer_hw"):
     _files = sorted(f for f in os.listdir(os.path.join(_FIRMWARE, _pkg))
                     if f.endswith(".py") and _pkg + "/" + f not in _HOST_ONLY)
     for _f in _files:
-        _stage(_pkg + "/" + _f)
+        nativecode.stage(os.path.join(_FIRMWARE, _pkg, _f), os.path.join(_STAGE, _pkg, _f))
     package(_pkg, files=_files, base_path=_STAGE)
